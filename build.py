@@ -1,0 +1,16 @@
+#!/usr/bin/env python3
+"""Dossier: build, check and serve an annotated dossier.
+
+    python build.py [--out DIR] [--source DIR] [--base-url URL] [--strict]
+    python build.py serve [--port 8000] [--source DIR] [--out DIR]
+    python build.py check [--source DIR] [--strict]
+    python build.py annotate ARTICLE "quote" [--source DIR]
+"""
+from __future__ import annotations
+
+import sys
+
+from dossier.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

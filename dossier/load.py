@@ -1,0 +1,126 @@
+"""Files → raw documents with positions. The only module that reads the dossier folder."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .diagnostics import Diagnostic, Location, error
+from .yamltree import YamlDoc, parse_yaml
+
+ANNOTATIONS_FILE = "annotations.yaml"
+ARTICLES_DIR = "content/articles"
+PAGES_DIR = "content/pages"
+
+
+@dataclass(frozen=True)
+class MarkdownFile:
+    """A content file split into its front matter and its Markdown body."""
+
+    slug: str
+    path: str
+    """Relative to the dossier folder, with `/` separators."""
+    front_matter: YamlDoc | None
+    body: str
+    body_line: int
+    """File line of the body's first line."""
+
+
+@dataclass(frozen=True)
+class RawDossier:
+    annotations: YamlDoc | None
+    articles: tuple[MarkdownFile, ...]
+    pages: tuple[MarkdownFile, ...]
+
+
+def read_text(data: bytes, path: str) -> tuple[str | None, list[Diagnostic]]:
+    """Decode UTF-8 (with or without a byte-order mark), normalising CRLF and CR to LF."""
+    if b"\x00" in data:
+        return None, [error(Location(path), "this is a binary file, not UTF-8 text",
+                            "remove it from the dossier, or save it as UTF-8 text")]
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        return None, [error(Location(path, line), f"the file is not UTF-8 (byte 0x{data[exc.start]:02x} cannot be decoded)",
+                            "save the file with UTF-8 encoding")]
+    return text.replace("\r\n", "\n").replace("\r", "\n"), []
+
+
+def split_front_matter(text: str, path: str, slug: str) -> tuple[MarkdownFile | None, list[Diagnostic]]:
+    """Split `---` front matter from the body and parse it (pure: tests pass strings)."""
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != "---":
+        return None, [error(Location(path, 1), "the file does not start with front matter",
+                            "begin it with a '---' line, the fields (title: …), and another '---' line")]
+    end = next((i for i in range(1, len(lines)) if lines[i].rstrip() in ("---", "...")), None)
+    if end is None:
+        return None, [error(Location(path, 1), "the front matter is not closed",
+                            "add a '---' line after the last front-matter field")]
+    doc, diagnostics = parse_yaml("\n".join(lines[1:end]), path, line_offset=1)
+    if doc is not None and not isinstance(doc.value, dict):
+        found = "empty" if doc.value is None else f"a {_yaml_type(doc.value)}"
+        diagnostics.append(error(Location(path, 2), f"the front matter must be a mapping of fields, but it is {found}",
+                                 "write one 'field: value' per line between the '---' lines"))
+        doc = None
+    body = "\n".join(lines[end + 1:])
+    return MarkdownFile(slug, path, doc, body, end + 2), diagnostics
+
+
+def load_dossier(source: Path) -> tuple[RawDossier, list[Diagnostic]]:
+    """Read annotations.yaml, the articles and the pages of the dossier folder `source`."""
+    diagnostics: list[Diagnostic] = []
+    annotations = None
+    yaml_path = source / ANNOTATIONS_FILE
+    if not yaml_path.is_file():
+        diagnostics.append(error(Location(ANNOTATIONS_FILE), f"no {ANNOTATIONS_FILE} in {source}",
+                                 "create it, or point --source at the dossier folder"))
+    else:
+        text, problems = read_text(yaml_path.read_bytes(), ANNOTATIONS_FILE)
+        diagnostics += problems
+        if text is not None:
+            annotations, problems = parse_yaml(text, ANNOTATIONS_FILE)
+            diagnostics += problems
+    articles, problems = _load_markdown_dir(source, ARTICLES_DIR)
+    diagnostics += problems
+    pages, problems = _load_markdown_dir(source, PAGES_DIR)
+    diagnostics += problems
+    return RawDossier(annotations, articles, pages), diagnostics
+
+
+def load_markdown_file(source: Path, relpath: str) -> tuple[MarkdownFile | None, list[Diagnostic]]:
+    """Read one content file; `relpath` is relative to `source`."""
+    text, diagnostics = read_text((source / relpath).read_bytes(), relpath)
+    if text is None:
+        return None, diagnostics
+    slug = relpath.rsplit("/", 1)[-1][: -len(".md")]
+    parsed, problems = split_front_matter(text, relpath, slug)
+    return parsed, diagnostics + problems
+
+
+def _load_markdown_dir(source: Path, subdir: str) -> tuple[tuple[MarkdownFile, ...], list[Diagnostic]]:
+    folder = source / subdir
+    if not folder.is_dir():
+        return (), []
+    files, diagnostics = [], []
+    for path in sorted(folder.iterdir()):
+        relpath = f"{subdir}/{path.name}"
+        if path.name.startswith("."):
+            continue
+        if path.is_dir() or path.suffix != ".md":
+            diagnostics.append(error(Location(relpath), f"'{path.name}' is not a Markdown (.md) file",
+                                     f"only .md files belong in {subdir}/; put images and other files in layouts/static/"))
+            continue
+        if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", path.stem):
+            diagnostics.append(error(Location(relpath), f"the file name '{path.name}' is not a valid slug",
+                                     "rename it to lowercase letters, digits and hyphens, e.g. meta-scale-deal.md: it becomes the URL"))
+            continue
+        parsed, problems = load_markdown_file(source, relpath)
+        diagnostics += problems
+        if parsed is not None:
+            files.append(parsed)
+    return tuple(files), diagnostics
+
+
+def _yaml_type(value: object) -> str:
+    return {list: "list", str: "string", int: "number", float: "number", bool: "boolean"}.get(type(value), "value")

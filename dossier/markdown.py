@@ -1,0 +1,247 @@
+"""markdown-it-py set-up: parse article bodies into tokens plus their plain text, and render
+them back with highlights (`<mark>`), note references and entity links woven in.
+
+markdown-it only gives block tokens line numbers, so quotes are found in the *text* this
+module extracts; each piece of text (a chunk) remembers the token it came from, which is
+how a span of text is turned back into marks inside the right tokens.
+"""
+from __future__ import annotations
+
+import bisect
+import html
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+SAFE_SCHEMES = ("http:", "https:", "mailto:")
+BLOCK_BREAK = "\n\n"
+"""What separates two blocks (paragraphs, cells, list items) in the extracted text."""
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A run of article text that comes from one inline token."""
+
+    start: int
+    """Offset of the chunk in the extracted text."""
+    end: int
+    kind: str
+    """`text`, `link` (text of a link), `code` or `break` (a soft or hard line break)."""
+    line: int
+    """0-based line of the body the chunk starts on."""
+    block: int
+    """Index of the block (paragraph, heading, cell…) it belongs to."""
+    heading: bool
+    """Whether the chunk is part of a heading."""
+
+
+@dataclass(frozen=True)
+class ParsedBody:
+    tokens: list[Token]
+    """markdown-it's block tokens; text-bearing inline children carry meta['chunk']."""
+    text: str
+    """The rendered plain text: what readers see and what quotes must match."""
+    chunks: tuple[Chunk, ...]
+
+
+@dataclass(frozen=True)
+class Highlight:
+    start: int
+    end: int
+    ids: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class Decorations:
+    """What to weave into a body when it is rendered."""
+
+    marks: tuple[Highlight, ...] = ()
+    """Disjoint, sorted spans, each with the ids of every annotation covering it."""
+    links: tuple[tuple[int, int, str, str], ...] = ()
+    """(start, end, href, title) entity links; each lies inside one linkable text chunk."""
+    before: dict[int, str] = field(default_factory=dict)
+    """offset → HTML inserted before the text at that offset (annotation link targets)."""
+    after: dict[int, str] = field(default_factory=dict)
+    """offset → HTML inserted after the text ending at that offset (note references)."""
+
+
+def _validate_link(url: str) -> bool:
+    lowered = "".join(url.split()).lower()
+    if ":" not in lowered.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]:
+        return True  # relative URL or fragment
+    return lowered.startswith(SAFE_SCHEMES)
+
+
+def _new_parser() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False, "typographer": False}).enable(["table", "strikethrough"])
+    md.validateLink = _validate_link
+    md.add_render_rule("link_open", _render_link_open)
+    md.add_render_rule("link_close", _render_link_close)
+    md.add_render_rule("image", _render_image)
+    md.add_render_rule("text", _render_text)
+    md.add_render_rule("code_inline", _render_code_inline)
+    return md
+
+
+def _render_link_open(self, tokens, idx, options, env):
+    token = tokens[idx]
+    if str(token.attrGet("href") or "").startswith(("http:", "https:")):
+        token.attrSet("rel", "noopener noreferrer")
+    env.setdefault("link_depth", [0])[0] += 1
+    return self.renderToken(tokens, idx, options, env)
+
+
+def _render_link_close(self, tokens, idx, options, env):
+    env.setdefault("link_depth", [1])[0] -= 1
+    pending = env.pop("after_link", []) if env["link_depth"][0] == 0 else []
+    return self.renderToken(tokens, idx, options, env) + "".join(pending)
+
+
+def _render_image(self, tokens, idx, options, env):
+    # Images would be third-party requests: show them as a link to the picture instead.
+    token = tokens[idx]
+    alt = html.escape(self.renderInlineAsText(token.children or [], options, env))
+    src = html.escape(token.attrGet("src") or "")
+    return f'<a class="image-link" href="{src}" rel="noopener noreferrer">[image: {alt}]</a>'
+
+
+def _render_text(self, tokens, idx, options, env):
+    body, trailing = _render_chunk(tokens[idx], env)
+    if trailing and env.get("link_depth", [0])[0] > 0:
+        env.setdefault("after_link", []).extend(trailing)  # a note link may not sit inside a link
+        return body
+    return body + "".join(trailing)
+
+
+def _render_code_inline(self, tokens, idx, options, env):
+    body, trailing = _render_chunk(tokens[idx], env)
+    return "<code>" + body + "</code>" + "".join(trailing)
+
+
+def _render_chunk(token: Token, env: dict) -> tuple[str, list[str]]:
+    """The token's text with marks, entity links and inserts woven in, plus the inserts
+    that must follow the enclosing element (note references at the end of a quote)."""
+    chunk_index = token.meta.get("chunk") if token.meta else None
+    deco: Decorations | None = env.get("decorations")
+    if chunk_index is None or deco is None:
+        return html.escape(token.content, quote=False), []
+    chunk: Chunk = env["chunks"][chunk_index]
+    marks = env["marks_by_chunk"].get(chunk_index, ())
+    links = env["links_by_chunk"].get(chunk_index, ())
+    cuts = {chunk.start, chunk.end}
+    for mark in marks:
+        cuts.update((max(mark.start, chunk.start), min(mark.end, chunk.end)))
+    for start, end, _, _ in links:
+        cuts.update((start, end))
+    cuts.update(o for o in deco.before if chunk.start <= o < chunk.end)
+    cuts.update(o for o in deco.after if chunk.start < o <= chunk.end)
+    points = sorted(cuts)
+    out: list[str] = []
+    held: list[str] = []  # note references that wait for the entity link to close
+    trailing: list[str] = []
+    open_link = None
+    for a, b in zip(points, points[1:]):
+        if a in deco.before:
+            out.append(deco.before[a])
+        link = next((l for l in links if l[0] <= a and b <= l[1]), None)
+        if link is not open_link:
+            if open_link is not None:
+                out.append("</a>" + "".join(held))
+                held = []
+            if link is not None:
+                out.append(f'<a class="entity-link" href="{html.escape(link[2])}" title="{html.escape(link[3])}">')
+            open_link = link
+        piece = html.escape(token.content[a - chunk.start:b - chunk.start], quote=False)
+        ids = next((m.ids for m in marks if m.start <= a and b <= m.end), ())
+        out.append(f'<mark data-annotation="{" ".join(ids)}">{piece}</mark>' if ids else piece)
+        if b in deco.after:
+            if open_link is not None:
+                held.append(deco.after[b])
+            elif chunk.kind == "code" or b == chunk.end:
+                trailing.append(deco.after[b])
+            else:
+                out.append(deco.after[b])
+    if open_link is not None:
+        out.append("</a>" + "".join(held))
+    return "".join(out), trailing
+
+
+MD = _new_parser()
+
+
+def parse_body(source: str) -> ParsedBody:
+    """Parse Markdown and extract its plain text, chunk by chunk."""
+    tokens = MD.parse(source)
+    parts: list[str] = []
+    chunks: list[Chunk] = []
+    offset = 0
+    block = -1
+    heading = False
+    for token in tokens:
+        if token.type == "heading_open":
+            heading = True
+        elif token.type == "heading_close":
+            heading = False
+        if token.type != "inline":
+            continue
+        block += 1
+        if offset:
+            parts.append(BLOCK_BREAK)
+            offset += len(BLOCK_BREAK)
+        line = token.map[0] if token.map else 0
+        link_depth = 0
+        for child in token.children or []:
+            if child.type == "link_open":
+                link_depth += 1
+            elif child.type == "link_close":
+                link_depth -= 1
+            elif child.type in ("text", "code_inline") and child.content:
+                kind = "code" if child.type == "code_inline" else "link" if link_depth else "text"
+                child.meta = {"chunk": len(chunks)}
+                chunks.append(Chunk(offset, offset + len(child.content), kind, line, block, heading))
+                parts.append(child.content)
+                offset += len(child.content)
+                line += child.content.count("\n")
+            elif child.type in ("softbreak", "hardbreak"):
+                chunks.append(Chunk(offset, offset + 1, "break", line, block, heading))
+                parts.append("\n")
+                offset += 1
+                line += 1
+    return ParsedBody(tokens, "".join(parts), tuple(chunks))
+
+
+def render_body(parsed: ParsedBody, decorations: Decorations = Decorations()) -> str:
+    """The body as HTML with the decorations woven in; text content is never changed."""
+    marks_by_chunk: dict[int, list[Highlight]] = {}
+    links_by_chunk: dict[int, list] = {}
+    starts = [c.start for c in parsed.chunks]
+    for mark in decorations.marks:
+        for i in range(_chunk_at(starts, mark.start), len(parsed.chunks)):
+            chunk = parsed.chunks[i]
+            if chunk.start >= mark.end:
+                break
+            if chunk.end > mark.start and chunk.kind != "break":
+                marks_by_chunk.setdefault(i, []).append(mark)
+    for link in decorations.links:
+        links_by_chunk.setdefault(_chunk_at(starts, link[0]), []).append(link)
+    env = {"decorations": decorations, "chunks": parsed.chunks, "marks_by_chunk": marks_by_chunk,
+           "links_by_chunk": links_by_chunk}
+    return MD.renderer.render(parsed.tokens, MD.options, env)
+
+
+def _chunk_at(starts: list[int], offset: int) -> int:
+    return max(0, bisect.bisect_right(starts, offset) - 1)
+
+
+@lru_cache(maxsize=4096)
+def render_markdown(text: str) -> str:
+    """Editor-written Markdown (notes, summaries) as block HTML; raw HTML is escaped."""
+    return MD.render(text or "")
+
+
+@lru_cache(maxsize=4096)
+def render_inline(text: str) -> str:
+    """One line of Markdown as inline HTML, without a wrapping paragraph."""
+    return MD.renderInline(text or "")

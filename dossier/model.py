@@ -1,0 +1,344 @@
+"""The plain data that flows between the stages: load → validate → resolve → render → write.
+
+Every class is a frozen dataclass; stages never mutate what they receive.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .diagnostics import Location
+
+VERDICTS: dict[str, int] = {
+    "accurate": 5,
+    "mostly-accurate": 4,
+    "mixed": 3,
+    "unsupported": 2,
+    "misleading": 2,
+    "inaccurate": 1,
+    "outdated": 3,
+}
+"""The verdict scale, each mapped to its schema.org ClaimReview ratingValue (1–5)."""
+
+VERDICT_LABELS: dict[str, str] = {
+    "accurate": "Accurate",
+    "mostly-accurate": "Mostly accurate",
+    "mixed": "Mixed",
+    "unsupported": "Unsupported",
+    "misleading": "Misleading",
+    "inaccurate": "Inaccurate",
+    "outdated": "Outdated",
+}
+KINDS = ("fact-check", "context", "correction", "boilerplate", "opinion")
+KIND_LABELS = {
+    "fact-check": "Fact check",
+    "context": "Context",
+    "correction": "Correction",
+    "boilerplate": "Boilerplate",
+    "opinion": "Opinion",
+}
+RATINGS = ("reliable", "mixed", "unreliable", "unknown")
+ARTICLE_KINDS = ("news", "analysis", "opinion", "republication", "aggregator")
+ENTITY_TYPES = ("person", "company", "organization", "publication", "product", "place")
+
+
+@dataclass(frozen=True, order=True)
+class PartialDate:
+    """A calendar date known to year, month or day precision."""
+
+    year: int
+    month: int = 0
+    """0 when only the year is known."""
+    day: int = 0
+    """0 when only the year or month is known."""
+
+    @property
+    def precision(self) -> str:
+        return "day" if self.day else "month" if self.month else "year"
+
+    @property
+    def iso(self) -> str:
+        """`YYYY`, `YYYY-MM` or `YYYY-MM-DD`, as written in the source."""
+        if self.day:
+            return f"{self.year:04d}-{self.month:02d}-{self.day:02d}"
+        if self.month:
+            return f"{self.year:04d}-{self.month:02d}"
+        return f"{self.year:04d}"
+
+    def __str__(self) -> str:
+        return self.iso
+
+
+@dataclass(frozen=True)
+class Site:
+    title: str
+    """The dossier's name, shown in every page header."""
+    base_url: str
+    """Absolute URL the site is published at, ending in `/`."""
+    language: str
+    """BCP 47 language tag of the content, e.g. `en`."""
+    description: str
+    """One or two sentences on what the dossier covers."""
+
+
+@dataclass(frozen=True)
+class Update:
+    date: PartialDate
+    """When the correction was made."""
+    summary: str
+    """What changed and why (Markdown)."""
+    location: Location
+
+
+@dataclass(frozen=True)
+class Source:
+    id: str
+    """Key under `sources:`; the publisher id articles refer to."""
+    name: str
+    rating: str
+    """One of RATINGS."""
+    rationale: str
+    """Why the rating (Markdown)."""
+    url: str | None
+    disclosures: tuple[str, ...]
+    """Conflicts of interest, one sentence each."""
+    location: Location
+
+
+@dataclass(frozen=True)
+class Relation:
+    type: str
+    """What `target` is to the owning entity, e.g. `investor`, `ceo`, `subsidiary`."""
+    target: str
+    """Id of the other entity."""
+    since: PartialDate | None
+    until: PartialDate | None
+    share: str | None
+    note: str | None
+    cite: tuple[str, ...]
+    location: Location
+
+
+@dataclass(frozen=True)
+class Entity:
+    id: str
+    name: str
+    type: str
+    """One of ENTITY_TYPES."""
+    aliases: tuple[str, ...]
+    """Other spellings that link to the entity when found in article text."""
+    summary: str
+    wikidata: str | None
+    relations: tuple[Relation, ...]
+    location: Location
+
+
+@dataclass(frozen=True)
+class Reference:
+    id: str
+    title: str
+    publisher: str | None
+    author: str | None
+    url: str | None
+    date: PartialDate | None
+    accessed: PartialDate | None
+    archive: str | None
+    quote: str | None
+    """The sentence of the reference that supports the claims citing it."""
+    note: str | None
+    """How the editors saw it; why no URL is given when none is known."""
+    location: Location
+
+
+@dataclass(frozen=True)
+class Event:
+    id: str
+    """Stable id: given, or derived from date and title; the fragment on /timeline/."""
+    date: PartialDate
+    title: str
+    summary: str
+    entities: tuple[str, ...]
+    cite: tuple[str, ...]
+    location: Location
+
+
+@dataclass(frozen=True)
+class Claim:
+    id: str
+    statement: str
+    verdict: str
+    note: str
+    cite: tuple[str, ...]
+    entities: tuple[str, ...]
+    updates: tuple[Update, ...]
+    location: Location
+
+
+@dataclass(frozen=True)
+class Annotation:
+    id: str
+    """Unique; the fragment `#id` on the article page."""
+    article: str
+    """Slug of the article the quote is in."""
+    quote: str
+    prefix: str | None
+    suffix: str | None
+    kind: str
+    """One of KINDS."""
+    verdict: str | None
+    """One of VERDICTS, for fact checks only."""
+    note: str
+    cite: tuple[str, ...]
+    entities: tuple[str, ...]
+    claim: str | None
+    updates: tuple[Update, ...]
+    location: Location
+    quote_location: Location
+    """Where the `quote:` field is, for anchoring errors."""
+
+
+@dataclass(frozen=True)
+class Article:
+    slug: str
+    """File name without `.md`; the URL segment /articles/<slug>/."""
+    title: str
+    source: str
+    """Id of the publisher under `sources:`."""
+    kind: str
+    url: str | None
+    author: str | None
+    published: PartialDate | None
+    retrieved: PartialDate | None
+    republishes: str | None
+    body: str
+    """The verbatim Markdown body, line endings normalised to \\n."""
+    body_line: int
+    """File line number of the body's first line."""
+    location: Location
+
+
+@dataclass(frozen=True)
+class ContentPage:
+    slug: str
+    title: str
+    description: str
+    body: str
+    location: Location
+
+
+@dataclass(frozen=True)
+class Annotations:
+    """Everything `annotations.yaml` declares, validated and typed."""
+
+    site: Site
+    sources: dict[str, Source]
+    entities: dict[str, Entity]
+    references: dict[str, Reference]
+    events: tuple[Event, ...]
+    claims: dict[str, Claim]
+    annotations: tuple[Annotation, ...]
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """The validated content of one dossier folder."""
+
+    annotations: Annotations
+    articles: dict[str, Article]
+    pages: dict[str, ContentPage]
+
+
+@dataclass(frozen=True)
+class Span:
+    """A half-open range [start, end) in an article's rendered text."""
+
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Anchor:
+    annotation: Annotation
+    span: Span
+    number: int
+    """1-based position of the note in its article, in text order."""
+    exact: str
+    """The article's own text at the span (before normalisation)."""
+    prefix: str
+    """Up to 32 characters of article text before the span (W3C TextQuoteSelector)."""
+    suffix: str
+    """Up to 32 characters after the span."""
+    line: int
+    """Line of the article file where the quote starts."""
+
+
+@dataclass(frozen=True)
+class Mention:
+    entity: str
+    article: str
+    span: Span
+    context: str
+    """The sentence the alias occurs in."""
+    linked: bool
+    """Whether this mention became a link (the first of its entity in each paragraph)."""
+
+
+@dataclass(frozen=True)
+class ResolvedArticle:
+    article: Article
+    parsed: Any
+    """The parsed body (markdown.ParsedBody): tokens and the text quotes anchor in."""
+    anchors: tuple[Anchor, ...]
+    """The article's anchored annotations, in text order."""
+    mentions: tuple[Mention, ...]
+    """Every entity mention, in text order."""
+    words: int
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    date: PartialDate
+    id: str
+    """The fragment on /timeline/."""
+    title: str
+    event: Event | None
+    article: Article | None
+    """Set for article-publication entries."""
+
+
+@dataclass(frozen=True)
+class Index:
+    """Backlinks: who points at each id, each list in a stable order."""
+
+    anchors_by_entity: dict[str, list[Anchor]]
+    anchors_by_reference: dict[str, list[Anchor]]
+    anchors_by_claim: dict[str, list[Anchor]]
+    mentions_by_entity: dict[str, list[Mention]]
+    relations_to: dict[str, list[tuple[Entity, Relation]]]
+    """entity id → (owner, relation) for every relation whose target it is."""
+    events_by_entity: dict[str, list[Event]]
+    claims_by_entity: dict[str, list[Claim]]
+    articles_by_source: dict[str, list[Article]]
+    citers_of_reference: dict[str, list[tuple[str, str, str]]]
+    """reference id → (kind, id, label) of claims, events and relations that cite it."""
+
+
+@dataclass(frozen=True)
+class Dossier:
+    """The fully resolved dossier the renderer turns into pages."""
+
+    site: Site
+    sources: dict[str, Source]
+    entities: dict[str, Entity]
+    references: dict[str, Reference]
+    claims: dict[str, Claim]
+    articles: dict[str, ResolvedArticle]
+    """Keyed by slug, newest first, then by title."""
+    pages: dict[str, ContentPage]
+    anchors: dict[str, Anchor]
+    """Every anchored annotation, by annotation id."""
+    events: tuple[Event, ...]
+    """Oldest first."""
+    timeline: tuple[TimelineEntry, ...]
+    """Events and article publications, oldest first."""
+    index: Index

@@ -1,0 +1,231 @@
+"""Dossier → pages: decide every page (URL, template, context), then render each with Jinja2."""
+from __future__ import annotations
+
+import html
+import traceback
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from . import urls
+from .diagnostics import Diagnostic, Location, error
+from .markdown import Decorations, Highlight, render_body, render_inline, render_markdown
+from .model import (ENTITY_TYPES, KIND_LABELS, KINDS, RATINGS, VERDICT_LABELS, VERDICTS, Anchor, Dossier, PartialDate,
+                    ResolvedArticle)
+
+BUILTIN_LAYOUTS = Path(__file__).resolve().parent.parent / "layouts"
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December")
+VERDICT_ICONS = {"accurate": "✓", "mostly-accurate": "≈", "mixed": "◐", "unsupported": "?", "misleading": "!",
+                 "inaccurate": "✗", "outdated": "⌛"}
+KIND_ICONS = {"context": "i", "correction": "✎", "boilerplate": "⌫", "opinion": "❝", "fact-check": "?"}
+
+
+@dataclass(frozen=True)
+class Page:
+    url: str
+    """Site-relative URL; the output path follows from it (urls.output_path)."""
+    template: str
+    context: dict[str, Any]
+
+
+class TemplateProblem(Exception):
+    def __init__(self, diagnostic: Diagnostic):
+        super().__init__(diagnostic.format())
+        self.diagnostic = diagnostic
+
+
+def make_environment(layouts: list[Path]) -> jinja2.Environment:
+    """Templates from the dossier's own layouts/ first, then the built-in ones."""
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(p)) for p in layouts if p.is_dir()]),
+        autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+        keep_trailing_newline=True)
+    env.filters.update(md=_md, inline=_inline, date=format_date)
+    env.globals.update(urls=urls, VERDICT_LABELS=VERDICT_LABELS, KIND_LABELS=KIND_LABELS, VERDICTS=VERDICTS,
+                       RATINGS=RATINGS, KINDS=KINDS, VERDICT_ICONS=VERDICT_ICONS, KIND_ICONS=KIND_ICONS,
+                       label_of=label_of, icon_of=icon_of)
+    return env
+
+
+def _md(text: str) -> Markup:
+    return Markup(render_markdown(text or ""))
+
+
+def _inline(text: str) -> Markup:
+    return Markup(render_inline(text or ""))
+
+
+def format_date(date: PartialDate | None) -> str:
+    """'12 June 2025', 'June 2025' or '2025', as precise as the date is known."""
+    if date is None:
+        return "date unknown"
+    if date.day:
+        return f"{date.day} {MONTHS[date.month - 1]} {date.year}"
+    if date.month:
+        return f"{MONTHS[date.month - 1]} {date.year}"
+    return str(date.year)
+
+
+def label_of(annotation) -> str:
+    """'Inaccurate' for a fact check, else the kind: 'Context', 'Opinion'…"""
+    if annotation.kind == "fact-check" and annotation.verdict:
+        return VERDICT_LABELS[annotation.verdict]
+    return KIND_LABELS.get(annotation.kind, annotation.kind)
+
+
+def icon_of(annotation) -> str:
+    if annotation.kind == "fact-check" and annotation.verdict:
+        return VERDICT_ICONS[annotation.verdict]
+    return KIND_ICONS.get(annotation.kind, "•")
+
+
+def plan_pages(d: Dossier) -> list[Page]:
+    """Every HTML page of the site, in a stable order."""
+    pages = [
+        Page(urls.HOME, "index.html", {"latest_events": d.events[-5:][::-1]}),
+        Page(urls.ARTICLES, "articles.html", {}),
+        Page(urls.ENTITIES, "entities.html", {"by_type": _entities_by_type(d)}),
+        Page(urls.TIMELINE, "timeline.html", {"years": _timeline_groups(d)}),
+        Page(urls.CLAIMS, "claims.html", {"groups": _claims_groups(d)}),
+        Page(urls.COMPARE, "compare.html", {}),
+        Page(urls.CORRECTIONS, "corrections.html", {"corrections": _corrections(d)}),
+        Page(urls.SOURCES, "sources.html", {}),
+        Page(urls.REFERENCES, "references.html", {}),
+        Page(urls.SEARCH, "search.html", {}),
+        Page(urls.NOT_FOUND, "404.html", {}),
+    ]
+    pages += [Page(urls.article(slug), "article.html", {"slug": slug}) for slug in d.articles]
+    pages += [Page(urls.entity(eid), "entity.html", {"entity_id": eid}) for eid in sorted(d.entities)]
+    pages += [Page(urls.claim(cid), "claim.html", {"claim_id": cid}) for cid in sorted(d.claims)]
+    pages += [Page(urls.page(slug), "page.html", {"page": p}) for slug, p in sorted(d.pages.items())]
+    return pages
+
+
+def render_page(env: jinja2.Environment, d: Dossier, page: Page) -> str:
+    """One page's HTML; template errors become a TemplateProblem naming template and line."""
+    prefix = urls.base_path(d.site.base_url) if page.url == urls.NOT_FOUND else None
+    link = urls.Linker(page.url, prefix)
+    context = dict(page.context, d=d, site=d.site, page_url=page.url, link=link, tally=tally)
+    if page.template == "article.html":
+        context.update(_article_context(d, d.articles[page.context["slug"]], link))
+    if page.template == "entity.html":
+        context.update(_entity_context(d, page.context["entity_id"]))
+    if page.template == "claim.html":
+        context.update(_claim_context(d, page.context["claim_id"]))
+    try:
+        return env.get_template(page.template).render(context)
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateProblem(error(Location(f"layouts/{exc.filename or exc.name or page.template}", exc.lineno or 0),
+                                    f"template syntax error: {exc.message}", "fix the template tag on this line")) from None
+    except jinja2.TemplateError as exc:
+        where = _template_frame(exc) or Location(f"layouts/{page.template}")
+        raise TemplateProblem(error(where, f"template error while rendering /{page.url}: {exc}",
+                                    "check the variable names the template uses")) from None
+
+
+def _template_frame(exc: BaseException) -> Location | None:
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if frame.filename.endswith((".html", ".xml", ".txt")):
+            name = Path(frame.filename)
+            return Location(f"layouts/{name.name}", frame.lineno or 0)
+    return None
+
+
+def tally(anchors) -> list[tuple[str, int]]:
+    """Verdict (or kind) → count, in scale order."""
+    counts = Counter(a.annotation.verdict if a.annotation.kind == "fact-check" else a.annotation.kind for a in anchors)
+    order = list(VERDICTS) + [k for k in KINDS if k != "fact-check"]
+    return [(key, counts[key]) for key in order if counts[key]]
+
+
+# ---- contexts -----------------------------------------------------------------------------
+
+def _article_context(d: Dossier, resolved: ResolvedArticle, link: urls.Linker) -> dict:
+    return {"resolved": resolved, "article": resolved.article, "source": d.sources.get(resolved.article.source),
+            "body": Markup(article_body_html(d, resolved, link)), "anchors": resolved.anchors,
+            "republished_by": [r.article for r in d.articles.values() if r.article.republishes == resolved.article.slug]}
+
+
+def article_body_html(d: Dossier, resolved: ResolvedArticle, link: urls.Linker) -> str:
+    """The verbatim body with each quote highlighted, note references, and entity links."""
+    before: dict[int, str] = defaultdict(str)
+    after: dict[int, str] = defaultdict(str)
+    for anc in resolved.anchors:
+        ann = anc.annotation
+        before[anc.span.start] += f'<span class="anchor" id="{ann.id}"></span>'
+        label = label_of(ann)
+        after[anc.span.end] += (
+            f'<a class="note-ref k-{ann.kind}{" v-" + ann.verdict if ann.verdict else ""}" href="#note_{ann.id}" '
+            f'id="ref_{ann.id}" data-note="{ann.id}" aria-label="Note {anc.number}: {html.escape(label)}">'
+            f'<span aria-hidden="true">{icon_of(ann)}</span>{anc.number}</a>')
+    links = tuple((m.span.start, m.span.end, link(urls.entity(m.entity)), d.entities[m.entity].name)
+                  for m in resolved.mentions if m.linked)
+    return render_body(resolved.parsed, Decorations(_disjoint_marks(resolved.anchors), links, dict(before), dict(after)))
+
+
+def _disjoint_marks(anchors: tuple[Anchor, ...]) -> tuple[Highlight, ...]:
+    """Overlapping quotes → disjoint pieces, each naming every annotation that covers it."""
+    points = sorted({p for a in anchors for p in (a.span.start, a.span.end)})
+    marks = []
+    for start, end in zip(points, points[1:]):
+        ids = tuple(a.annotation.id for a in anchors if a.span.start <= start and end <= a.span.end)
+        if ids:
+            marks.append(Highlight(start, end, ids))
+    return tuple(marks)
+
+
+def _entity_context(d: Dossier, entity_id: str) -> dict:
+    mentions = defaultdict(list)
+    for m in d.index.mentions_by_entity.get(entity_id, []):
+        mentions[m.article].append(m)
+    return {"entity": d.entities[entity_id], "mentions": dict(mentions),
+            "relations_in": d.index.relations_to.get(entity_id, []),
+            "notes": d.index.anchors_by_entity.get(entity_id, []),
+            "claims": d.index.claims_by_entity.get(entity_id, []),
+            "events": d.index.events_by_entity.get(entity_id, [])}
+
+
+def _claim_context(d: Dossier, claim_id: str) -> dict:
+    """The claim and its tellings, earliest published first."""
+    def first_published(anc: Anchor) -> tuple:
+        art = d.articles[anc.annotation.article].article
+        return (art.published is None, art.published or PartialDate(0), art.title)
+    tellings = sorted(d.index.anchors_by_claim.get(claim_id, []), key=first_published)
+    publishers = {d.articles[a.annotation.article].article.source for a in tellings}
+    return {"claim": d.claims[claim_id], "tellings": tellings, "publishers": sorted(publishers)}
+
+
+def _entities_by_type(d: Dossier) -> list[tuple[str, list]]:
+    groups = defaultdict(list)
+    for entity in d.entities.values():
+        groups[entity.type].append(entity)
+    return [(t, sorted(groups[t], key=lambda e: (e.name.lower(), e.id))) for t in ENTITY_TYPES if groups[t]]
+
+
+def _timeline_groups(d: Dossier) -> list[tuple[int, list[tuple[int, list]]]]:
+    """[(year, [(month or 0, entries)])], oldest first; month 0 holds year-precision entries."""
+    years: dict[int, dict[int, list]] = {}
+    for entry in d.timeline:
+        years.setdefault(entry.date.year, {}).setdefault(entry.date.month, []).append(entry)
+    return [(year, list(months.items())) for year, months in years.items()]
+
+
+def _claims_groups(d: Dossier) -> list[tuple[str, list[Anchor]]]:
+    """Annotations grouped by verdict (scale order), then by the other kinds."""
+    groups = defaultdict(list)
+    for anc in d.anchors.values():
+        key = anc.annotation.verdict if anc.annotation.kind == "fact-check" else anc.annotation.kind
+        groups[key].append(anc)
+    order = list(VERDICTS) + [k for k in KINDS if k != "fact-check"]
+    return [(key, groups[key]) for key in order if groups[key]]
+
+
+def _corrections(d: Dossier) -> list[tuple]:
+    entries = [(u, "annotation", anc.annotation.id, anc) for anc in d.anchors.values() for u in anc.annotation.updates]
+    entries += [(u, "claim", c.id, c) for c in d.claims.values() for u in c.updates]
+    return sorted(entries, key=lambda e: (e[0].date, e[2]), reverse=True)

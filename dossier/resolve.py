@@ -1,0 +1,188 @@
+"""Inputs → Dossier: anchor every quote, find every entity mention, build the timeline and
+the backlinks the pages need. Pure: no I/O; parsed bodies are cached by their text."""
+from __future__ import annotations
+
+import bisect
+from collections import defaultdict
+
+from . import anchor as anchoring
+from .diagnostics import Diagnostic, error, warning
+from .link import AliasIndex, build_alias_index, find_mentions, sentence_around, usable
+from .markdown import ParsedBody, parse_body
+from .model import (Anchor, Annotation, Article, Dossier, Index, Inputs, Mention, PartialDate, ResolvedArticle,
+                    Span, TimelineEntry)
+
+_PARSED: dict[str, ParsedBody] = {}
+"""Parsed bodies by their Markdown source, so a rebuild re-parses only what changed."""
+
+
+def parsed_body(source: str) -> ParsedBody:
+    parsed = _PARSED.get(source)
+    if parsed is None:
+        parsed = _PARSED[source] = parse_body(source)
+    return parsed
+
+
+def forget_unused(sources: set[str]) -> None:
+    """Drop cached parses whose body is no longer in the dossier."""
+    for key in set(_PARSED) - sources:
+        del _PARSED[key]
+
+
+def resolve(inputs: Inputs) -> tuple[Dossier, list[Diagnostic]]:
+    """Anchor, link and cross-index the validated inputs."""
+    a = inputs.annotations
+    diagnostics: list[Diagnostic] = []
+    by_article: dict[str, list[Annotation]] = defaultdict(list)
+    for annotation in a.annotations:
+        by_article[annotation.article].append(annotation)
+    aliases = build_alias_index({e.id: (e.name, *e.aliases) for e in a.entities.values()})
+    articles = {}
+    for slug, article in inputs.articles.items():
+        resolved, problems = resolve_article(article, by_article.get(slug, []), aliases)
+        articles[slug] = resolved
+        diagnostics += problems
+    ordered = dict(sorted(articles.items(), key=lambda kv: _article_order(kv[1].article)))
+    anchors = {anc.annotation.id: anc for r in ordered.values() for anc in r.anchors}
+    events = tuple(sorted(a.events, key=lambda e: (e.date, e.title, e.id)))
+    index = _index(inputs, ordered, anchors, events)
+    diagnostics += _unused_entities(inputs, index)
+    dossier = Dossier(a.site, a.sources, a.entities, a.references, a.claims, ordered, inputs.pages, anchors,
+                      events, _timeline(events, ordered), index)
+    return dossier, diagnostics
+
+
+def resolve_article(article: Article, annotations: list[Annotation], aliases: AliasIndex) -> tuple[ResolvedArticle, list[Diagnostic]]:
+    """One article's anchors and mentions; depends on nothing but its inputs."""
+    parsed = parsed_body(article.body)
+    folded = anchoring.fold(parsed.text)
+    starts = [c.start for c in parsed.chunks]
+    found: list[tuple[Span, Annotation]] = []
+    diagnostics = []
+    for annotation in annotations:
+        match = anchoring.anchor_quote(folded, annotation.quote, annotation.prefix, annotation.suffix)
+        if match.span is not None:
+            found.append((match.span, annotation))
+        else:
+            diagnostics.append(_anchor_problem(article, parsed, starts, annotation, match))
+    found.sort(key=lambda f: (f[0].start, -f[0].end, f[1].id))
+    anchors = tuple(
+        Anchor(annotation, span, number, parsed.text[span.start:span.end],
+               parsed.text[max(0, span.start - 32):span.start], parsed.text[span.end:span.end + 32],
+               _line(article, parsed, starts, span.start))
+        for number, (span, annotation) in enumerate(found, 1))
+    mentions = []
+    linked_in_block: set[tuple[str, int]] = set()
+    for start, end, entity_id in find_mentions(parsed.text, aliases):
+        counts, linkable, block = usable(parsed.chunks, starts, start, end)
+        if not counts:
+            continue
+        link = linkable and (entity_id, block) not in linked_in_block
+        if link:
+            linked_in_block.add((entity_id, block))
+        mentions.append(Mention(entity_id, article.slug, Span(start, end), sentence_around(parsed.text, start, end), link))
+    return ResolvedArticle(article, parsed, anchors, tuple(mentions), len(parsed.text.split())), diagnostics
+
+
+def _anchor_problem(article: Article, parsed: ParsedBody, starts: list[int], annotation: Annotation,
+                    match: anchoring.Match) -> Diagnostic:
+    where = annotation.quote_location
+    if len(match.candidates) > 1:
+        lines = [_line(article, parsed, starts, s.start) for s in match.candidates]
+        picks = []
+        for span, line in zip(match.candidates, lines):
+            pick = anchoring.disambiguate(parsed.text, match.candidates, span)
+            if pick:
+                picks.append(f"line {line}: {pick[0]}: \"{pick[1]}\"")
+        has_context = bool(annotation.prefix or annotation.suffix)
+        what = "with this prefix/suffix matches" if has_context else "occurs"
+        if has_context and not any(anchoring._has_context(anchoring.fold(parsed.text), s, annotation.prefix, annotation.suffix)
+                                   for s in match.candidates):
+            what = "is found, but never with this prefix/suffix; it occurs"
+        return error(where, f"the quote {what} {len(match.candidates)} times in {article.location.path} "
+                            f"(lines {', '.join(map(str, lines))})",
+                     "add a prefix or suffix to pick one: " + "; ".join(picks) if picks else "quote more words to make it unique")
+    if len(match.candidates) == 1:
+        line = _line(article, parsed, starts, match.candidates[0].start)
+        return error(where, f"the quote is in {article.location.path} (line {line}) but not with this prefix/suffix",
+                     "fix or remove 'prefix'/'suffix': they must be the words right before/after the quote")
+    if len(annotation.quote) > len(parsed.text):
+        return error(where, f"the quote is longer than the whole text of {article.location.path}",
+                     "quote only the words the note is about")
+    nearest = anchoring.nearest_passage(parsed.text, annotation.quote)
+    if nearest is None:
+        return error(where, f"the quote is not in {article.location.path}", "copy the exact words from the article")
+    line = _line(article, parsed, starts, nearest.span.start)
+    passage = " ".join(parsed.text[nearest.span.start:nearest.span.end].split())
+    return error(where, f"the quote is not in {article.location.path}; the nearest passage (line {line}) is \"{passage}\"",
+                 f"{nearest.difference}: copy the article's exact words")
+
+
+def _line(article: Article, parsed: ParsedBody, starts: list[int], offset: int) -> int:
+    if not parsed.chunks:
+        return article.body_line
+    chunk = parsed.chunks[max(0, bisect.bisect_right(starts, offset) - 1)]
+    return article.body_line + chunk.line + parsed.text.count("\n", chunk.start, min(offset, chunk.end)) * (chunk.kind != "break")
+
+
+def _article_order(article: Article) -> tuple:
+    date = article.published or PartialDate(0)
+    return (-date.year, -date.month, -date.day, article.title, article.slug)
+
+
+def _timeline(events, articles: dict[str, ResolvedArticle]) -> tuple[TimelineEntry, ...]:
+    entries = [TimelineEntry(e.date, e.id, e.title, e, None) for e in events]
+    entries += [TimelineEntry(r.article.published, f"published_{slug}", r.article.title, None, r.article)
+                for slug, r in articles.items() if r.article.published]
+    return tuple(sorted(entries, key=lambda t: (t.date, t.article is not None, t.title, t.id)))
+
+
+def _index(inputs: Inputs, articles: dict[str, ResolvedArticle], anchors: dict[str, Anchor], events) -> Index:
+    a = inputs.annotations
+    by_entity, by_reference, by_claim = defaultdict(list), defaultdict(list), defaultdict(list)
+    for anc in anchors.values():
+        for entity_id in dict.fromkeys(anc.annotation.entities):
+            by_entity[entity_id].append(anc)
+        for ref in dict.fromkeys(anc.annotation.cite):
+            by_reference[ref].append(anc)
+        if anc.annotation.claim:
+            by_claim[anc.annotation.claim].append(anc)
+    mentions = defaultdict(list)
+    for resolved in articles.values():
+        for mention in resolved.mentions:
+            mentions[mention.entity].append(mention)
+    relations_to, citers = defaultdict(list), defaultdict(list)
+    for entity in a.entities.values():
+        for relation in entity.relations:
+            relations_to[relation.target].append((entity, relation))
+            for ref in dict.fromkeys(relation.cite):
+                citers[ref].append(("entity", entity.id, f"{entity.name}: {relation.type}"))
+    events_by_entity = defaultdict(list)
+    for event in events:
+        for entity_id in dict.fromkeys(event.entities):
+            events_by_entity[entity_id].append(event)
+        for ref in dict.fromkeys(event.cite):
+            citers[ref].append(("event", event.id, event.title))
+    claims_by_entity = defaultdict(list)
+    for claim in a.claims.values():
+        for entity_id in dict.fromkeys(claim.entities):
+            claims_by_entity[entity_id].append(claim)
+        for ref in dict.fromkeys(claim.cite):
+            citers[ref].append(("claim", claim.id, claim.statement))
+    by_source = defaultdict(list)
+    for resolved in articles.values():
+        by_source[resolved.article.source].append(resolved.article)
+    return Index(dict(by_entity), dict(by_reference), dict(by_claim), dict(mentions), dict(relations_to),
+                 dict(events_by_entity), dict(claims_by_entity), dict(by_source), dict(citers))
+
+
+def _unused_entities(inputs: Inputs, index: Index) -> list[Diagnostic]:
+    out = []
+    for entity in inputs.annotations.entities.values():
+        if not (entity.relations or index.mentions_by_entity.get(entity.id) or index.relations_to.get(entity.id)
+                or index.anchors_by_entity.get(entity.id) or index.events_by_entity.get(entity.id)
+                or index.claims_by_entity.get(entity.id)):
+            out.append(warning(entity.location, f"entity '{entity.id}' is never mentioned, related, or named by a note or event",
+                               "add an alias that occurs in an article, a relation, or remove the entity"))
+    return out
+

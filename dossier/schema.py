@@ -1,0 +1,117 @@
+"""The JSON Schemas in dossier/schema/ applied to YAML documents, errors turned into diagnostics.
+
+`check` uses these same files that editors' tools load through the `$schema` line, so the
+schema and the checker cannot disagree.
+"""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from .diagnostics import Diagnostic, did_you_mean, error
+from .yamltree import YamlDoc
+
+SCHEMA_DIR = Path(__file__).parent / "schema"
+TYPE_NAMES = {"string": "a string", "integer": "a whole number", "number": "a number", "boolean": "true or false",
+              "array": "a list", "object": "a mapping of fields", "null": "empty"}
+
+
+@lru_cache(maxsize=None)
+def validator(name: str) -> jsonschema.Draft202012Validator:
+    """The validator for `dossier/schema/<name>.schema.json` (annotations, article, page)."""
+    schema = json.loads((SCHEMA_DIR / f"{name}.schema.json").read_text(encoding="utf-8"))
+    return jsonschema.Draft202012Validator(schema)
+
+
+def check_schema(doc: YamlDoc, name: str) -> list[Diagnostic]:
+    """Every way `doc` breaks the named schema, each pointing at the offending line."""
+    diagnostics = []
+    for err in validator(name).iter_errors(doc.value):
+        diagnostics += _describe(err, doc)
+    return diagnostics
+
+
+def _describe(err: jsonschema.ValidationError, doc: YamlDoc) -> list[Diagnostic]:
+    path = tuple(err.absolute_path)
+    field = _field_name(path)
+    schema = err.schema if isinstance(err.schema, dict) else {}
+    kind = err.validator
+    if kind == "additionalProperties":
+        known = sorted(schema.get("properties", {}))
+        extra = sorted(set(err.instance) - set(known))
+        return [error(doc.at(path + (key,)), f"unknown field '{key}'",
+                      did_you_mean(key, known) or f"known fields: {', '.join(known)}") for key in extra]
+    if kind == "required":
+        missing = err.message.split("'")[1]
+        description = _description(err, missing)
+        where = f" in {_item_name(path)}" if path else ""
+        return [error(doc.at(path), f"missing required field '{missing}'{where}",
+                      f"add '{missing}:' — {description[0].lower() + description[1:]}" if description else f"add '{missing}:'")]
+    if kind == "propertyNames":
+        return []  # reported through the nested error below, with the key's own line
+    if "x-message" in schema and kind in ("pattern", "not", "minimum", "maximum"):
+        value = err.instance
+        if kind == "not":
+            return [error(doc.at(path + ("verdict",)), f"{_item_name(path)} {schema['x-message']}", schema.get("x-hint", ""))]
+        return [error(doc.at(path), f"{field} '{value}' {schema['x-message']}", schema.get("x-hint", ""))]
+    if kind == "type":
+        expected = schema.get("type")
+        expected = " or ".join(TYPE_NAMES[t] for t in expected) if isinstance(expected, list) else TYPE_NAMES[expected]
+        hint = "write a list, e.g. [first-id, second-id]" if expected == "a list" else ""
+        return [error(doc.at(path), f"{field} must be {expected}, not {_type_of(err.instance)}", hint)]
+    if kind == "enum":
+        options = schema["enum"]
+        return [error(doc.at(path), f"{field} must be one of {', '.join(options)}; '{err.instance}' is not",
+                      did_you_mean(str(err.instance), options))]
+    if kind == "minItems":
+        return [error(doc.at(path), f"{field} must list at least {schema['minItems']} item", "add a reference id")]
+    if kind == "minLength":
+        return [error(doc.at(path), f"{field} is empty", "write a value or remove the field")]
+    if kind == "pattern":
+        return [error(doc.at(path), f"{field} '{err.instance}' has the wrong form", f"it must match {schema['pattern']}")]
+    return [error(doc.at(path), f"{field}: {err.message}")]
+
+
+def _description(err: jsonschema.ValidationError, field: str) -> str:
+    """The schema's description of `field`, looked up where the field is defined."""
+    found = err.schema.get("properties", {}).get(field, {}).get("description")
+    if found:
+        return found
+    for definition in (err.parent.schema if err.parent else {}, *_definitions()):
+        found = definition.get("properties", {}).get(field, {}).get("description") if isinstance(definition, dict) else None
+        if found and field in definition.get("required", [field]):
+            return found
+    return ""
+
+
+def _definitions() -> list[dict]:
+    return list(validator("annotations").schema["$defs"].values())
+
+
+def _field_name(path: tuple) -> str:
+    for part in reversed(path):
+        if isinstance(part, str):
+            return f"'{part}'"
+    return "the document"
+
+
+def _item_name(path: tuple) -> str:
+    """`annotation 3`, `entity 'meta'`… for messages about a whole item."""
+    if not path:
+        return "the document"
+    if len(path) >= 2 and isinstance(path[-1], int):
+        return f"{path[-2].rstrip('s')} {path[-1] + 1}"
+    if len(path) >= 2:
+        return f"{path[-2].rstrip('s')} '{path[-1]}'"
+    return f"'{path[-1]}'"
+
+
+def _type_of(value: Any) -> str:
+    if value is None:
+        return "empty"
+    return TYPE_NAMES.get({str: "string", bool: "boolean", int: "integer", float: "number",
+                           list: "array", dict: "object"}.get(type(value), ""), type(value).__name__)

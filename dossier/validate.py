@@ -1,0 +1,300 @@
+"""Raw documents → typed, cross-checked Inputs, with every problem found at once."""
+from __future__ import annotations
+
+import calendar
+import re
+from typing import Any
+
+from .diagnostics import Diagnostic, Location, did_you_mean, error, warning
+from .load import ARTICLES_DIR, RawDossier, MarkdownFile
+from .model import (Annotation, Annotations, Article, Claim, ContentPage, Entity, Event, Inputs, PartialDate,
+                    Reference, Relation, Site, Source, Update)
+from .schema import check_schema
+from .yamltree import YamlDoc
+
+DATE_RE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+RESERVED_PAGE_SLUGS = {"articles", "entities", "timeline", "claims", "compare", "corrections", "sources",
+                       "references", "search", "pagefind", "static", "404", "feed", "sitemap"}
+RESERVED_FRAGMENTS = {"main", "top", "notes", "content", "note-panel", "page-title"}
+"""Element ids the article template uses, which an annotation id must not take."""
+DEFAULT_SITE = Site(title="Dossier", base_url="https://example.org/", language="en", description="")
+
+
+def parse_date(value: Any) -> PartialDate | None:
+    """`2025`, `"2025-06"`, `"2025-06-12"` → PartialDate; None if malformed or not on the calendar."""
+    match = DATE_RE.fullmatch(str(value)) if isinstance(value, (str, int)) and not isinstance(value, bool) else None
+    if not match:
+        return None
+    year, month, day = (int(g) if g else 0 for g in match.groups())
+    if match.group(2) and not 1 <= month <= 12:
+        return None
+    if match.group(3) and not 1 <= day <= calendar.monthrange(year, month)[1]:
+        return None
+    return PartialDate(year, month, day)
+
+
+def validate(raw: RawDossier) -> tuple[Inputs, list[Diagnostic]]:
+    """Check the schema, dates and every cross-reference; build the typed inputs."""
+    diagnostics: list[Diagnostic] = []
+    annotations = _annotations(raw.annotations, diagnostics)
+    articles = {}
+    for file in raw.articles:
+        article = _article(file, diagnostics)
+        if article is not None:
+            articles[article.slug] = article
+    pages = {}
+    for file in raw.pages:
+        page = _page(file, diagnostics)
+        if page is not None:
+            pages[page.slug] = page
+    inputs = Inputs(annotations, articles, pages)
+    diagnostics += cross_check(inputs)
+    return inputs, diagnostics
+
+
+def cross_check(inputs: Inputs) -> list[Diagnostic]:
+    """Every id an item refers to must exist; ids must be unique."""
+    a = inputs.annotations
+    out: list[Diagnostic] = []
+
+    def refer(location: Location, what: str, value: str | None, known: dict) -> None:
+        if value is not None and value not in known:
+            out.append(error(location, f"unknown {what} '{value}'", did_you_mean(value, known) or f"define it under '{_plural(what)}:'"))
+
+    for article in inputs.articles.values():
+        refer(article.location, "source", article.source, a.sources)
+        if article.republishes == article.slug:
+            out.append(error(article.location, "an article cannot republish itself", "remove 'republishes' or name another article"))
+        else:
+            refer(article.location, "article", article.republishes, inputs.articles)
+    for entity in a.entities.values():
+        for relation in entity.relations:
+            if relation.target == entity.id:
+                out.append(error(relation.location, f"entity '{entity.id}' has a relation to itself", "point 'target' at another entity"))
+            refer(relation.location, "entity", relation.target, a.entities)
+            for ref in relation.cite:
+                refer(relation.location, "reference", ref, a.references)
+    for event in a.events:
+        for ref in event.entities:
+            refer(event.location, "entity", ref, a.entities)
+        for ref in event.cite:
+            refer(event.location, "reference", ref, a.references)
+    for claim in a.claims.values():
+        for ref in claim.entities:
+            refer(claim.location, "entity", ref, a.entities)
+        for ref in claim.cite:
+            refer(claim.location, "reference", ref, a.references)
+    seen: dict[str, Location] = {}
+    for annotation in a.annotations:
+        loc = annotation.location
+        if annotation.id in seen:
+            out.append(error(loc, f"duplicate annotation id '{annotation.id}' (first used at line {seen[annotation.id].line})",
+                             "give each annotation its own id: it is the link to it"))
+        seen.setdefault(annotation.id, loc)
+        if annotation.id in RESERVED_FRAGMENTS:
+            out.append(error(loc, f"annotation id '{annotation.id}' is reserved by the page layout", "choose another id"))
+        if annotation.article not in inputs.articles:
+            out.append(error(loc, f"unknown article '{annotation.article}'",
+                             did_you_mean(annotation.article, inputs.articles) or f"add {ARTICLES_DIR}/{annotation.article}.md"))
+        refer(loc, "claim", annotation.claim, a.claims)
+        for ref in annotation.cite:
+            refer(loc, "reference", ref, a.references)
+        for ref in annotation.entities:
+            refer(loc, "entity", ref, a.entities)
+    seen_events: dict[str, Location] = {}
+    for event in a.events:
+        if event.id in seen_events:
+            out.append(error(event.location, f"duplicate event id '{event.id}' (first used at line {seen_events[event.id].line})",
+                             "give the event an 'id:' of its own"))
+        seen_events.setdefault(event.id, event.location)
+    owners: dict[str, str] = {}
+    for entity in a.entities.values():
+        for alias in dict.fromkeys((entity.name, *entity.aliases)):
+            if alias in owners and owners[alias] != entity.id:
+                out.append(error(entity.location, f"'{alias}' names both entity '{owners[alias]}' and entity '{entity.id}'",
+                                 "an alias must belong to one entity: remove it from one of them"))
+            owners.setdefault(alias, entity.id)
+    for page in inputs.pages.values():
+        if page.slug in RESERVED_PAGE_SLUGS:
+            out.append(error(page.location, f"the page name '{page.slug}' is taken by a built-in page",
+                             "rename the file, e.g. about-" + page.slug + ".md"))
+    for ref in a.references.values():
+        if ref.url is None and ref.archive is None and not ref.note:
+            out.append(warning(ref.location, f"reference '{ref.id}' has no url",
+                               "add 'url:' or 'archive:' where readers can check it, or a 'note:' saying why none is known"))
+    return out
+
+
+# ---- annotations.yaml ---------------------------------------------------------------------
+
+def _annotations(doc: YamlDoc | None, out: list[Diagnostic]) -> Annotations:
+    if doc is None:
+        return Annotations(DEFAULT_SITE, {}, {}, {}, (), {}, ())
+    if doc.value is None:
+        doc.value = {}
+    if not isinstance(doc.value, dict):
+        out.append(error(doc.at(()), "annotations.yaml must be a mapping with site, sources, entities, references, events, claims and annotations",
+                         "start the file with 'site:' and the other sections, not with a list or a value"))
+        return Annotations(DEFAULT_SITE, {}, {}, {}, (), {}, ())
+    out += check_schema(doc, "annotations")
+    v = doc.value
+    field = _Fields(doc, out)
+    site_raw = v.get("site") if isinstance(v.get("site"), dict) else {}
+    site = Site(
+        title=field.text(site_raw, ("site", "title")) or DEFAULT_SITE.title,
+        base_url=_ensure_slash(field.text(site_raw, ("site", "base_url")) or DEFAULT_SITE.base_url),
+        language=field.text(site_raw, ("site", "language")) or DEFAULT_SITE.language,
+        description=field.text(site_raw, ("site", "description")) or "",
+    )
+    sources = {key: Source(key, field.text(item, ("sources", key, "name")) or key, field.text(item, ("sources", key, "rating")) or "unknown",
+                           field.text(item, ("sources", key, "rationale")) or "", field.text(item, ("sources", key, "url")),
+                           field.strings(item, ("sources", key, "disclosures")), doc.at(("sources", key)))
+               for key, item in _mapping(v, "sources")}
+    entities = {key: _entity(key, item, field) for key, item in _mapping(v, "entities")}
+    references = {key: Reference(
+        key, field.text(item, ("references", key, "title")) or key, field.text(item, ("references", key, "publisher")),
+        field.text(item, ("references", key, "author")), field.text(item, ("references", key, "url")),
+        field.date(item, ("references", key, "date")), field.date(item, ("references", key, "accessed")),
+        field.text(item, ("references", key, "archive")), field.text(item, ("references", key, "quote")),
+        field.text(item, ("references", key, "note")), doc.at(("references", key))) for key, item in _mapping(v, "references")}
+    events = tuple(e for e in (_event(i, item, field) for i, item in _sequence(v, "events")) if e)
+    claims = {key: Claim(key, field.text(item, ("claims", key, "statement")) or "", field.text(item, ("claims", key, "verdict")) or "unsupported",
+                         field.text(item, ("claims", key, "note")) or "", field.ids(item, ("claims", key, "cite")),
+                         field.ids(item, ("claims", key, "entities")), field.updates(item, ("claims", key, "updates")),
+                         doc.at(("claims", key))) for key, item in _mapping(v, "claims")}
+    annotations = tuple(a for a in (_annotation(i, item, field) for i, item in _sequence(v, "annotations")) if a)
+    return Annotations(site, sources, entities, references, events, claims, annotations)
+
+
+def _entity(key: str, item: dict, field: _Fields) -> Entity:
+    path = ("entities", key)
+    relations = []
+    for i, rel in enumerate(item.get("relations") or [] if isinstance(item.get("relations"), list) else []):
+        if isinstance(rel, dict) and isinstance(rel.get("target"), str) and isinstance(rel.get("type"), str):
+            p = path + ("relations", i)
+            relations.append(Relation(rel["type"], rel["target"], field.date(rel, p + ("since",)), field.date(rel, p + ("until",)),
+                                      field.text(rel, p + ("share",)), field.text(rel, p + ("note",)), field.ids(rel, p + ("cite",)),
+                                      field.doc.at(p)))
+    aliases = tuple(a for a in field.strings(item, path + ("aliases",)) if a.strip())
+    return Entity(key, field.text(item, path + ("name",)) or key, field.text(item, path + ("type",)) or "organization", aliases,
+                  field.text(item, path + ("summary",)) or "", field.text(item, path + ("wikidata",)), tuple(relations), field.doc.at(path))
+
+
+def _event(index: int, item: dict, field: _Fields) -> Event | None:
+    path = ("events", index)
+    date, title = field.date(item, path + ("date",)), field.text(item, path + ("title",))
+    if date is None or not title:
+        return None
+    event_id = field.text(item, path + ("id",)) or f"{date.iso}-{_slugify(title)}"
+    return Event(event_id, date, title, field.text(item, path + ("summary",)) or "", field.ids(item, path + ("entities",)),
+                 field.ids(item, path + ("cite",)), field.doc.at(path))
+
+
+def _annotation(index: int, item: dict, field: _Fields) -> Annotation | None:
+    path = ("annotations", index)
+    ann_id, article, quote = (field.text(item, path + (k,)) for k in ("id", "article", "quote"))
+    if not ann_id or not article or not quote or not quote.strip():
+        if isinstance(quote, str) and not quote.strip() and quote:
+            field.out.append(error(field.doc.at(path + ("quote",)), "the quote is only whitespace", "copy the exact words from the article"))
+        return None
+    return Annotation(ann_id, article, quote, field.text(item, path + ("prefix",)), field.text(item, path + ("suffix",)),
+                      field.text(item, path + ("kind",)) or "context", field.text(item, path + ("verdict",)),
+                      field.text(item, path + ("note",)) or "", field.ids(item, path + ("cite",)), field.ids(item, path + ("entities",)),
+                      field.text(item, path + ("claim",)), field.updates(item, path + ("updates",)), field.doc.at(path),
+                      field.doc.at(path + ("quote",)))
+
+
+class _Fields:
+    """Typed reads of already schema-checked values; wrong types read as absent (the schema reported them)."""
+
+    def __init__(self, doc: YamlDoc, out: list[Diagnostic]):
+        self.doc, self.out = doc, out
+
+    def text(self, item: dict, path: tuple) -> str | None:
+        value = item.get(path[-1])
+        return value if isinstance(value, str) else None
+
+    def strings(self, item: dict, path: tuple) -> tuple[str, ...]:
+        value = item.get(path[-1])
+        return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
+
+    ids = strings
+
+    def date(self, item: dict, path: tuple) -> PartialDate | None:
+        value = item.get(path[-1])
+        if value is None:
+            return None
+        parsed = parse_date(value)
+        if parsed is None and (isinstance(value, int) or (isinstance(value, str) and DATE_RE.fullmatch(value))):
+            self.out.append(error(self.doc.at(path), f"'{path[-1]}' {value} is not a real calendar date",
+                                  "check the month (01–12) and the day of that month"))
+        return parsed
+
+    def updates(self, item: dict, path: tuple) -> tuple[Update, ...]:
+        value = item.get(path[-1])
+        result = []
+        for i, entry in enumerate(value if isinstance(value, list) else []):
+            if isinstance(entry, dict) and isinstance(entry.get("summary"), str):
+                date = self.date(entry, path + (i, "date"))
+                if date is not None:
+                    result.append(Update(date, entry["summary"], self.doc.at(path + (i,))))
+        return tuple(result)
+
+
+def _mapping(v: dict, key: str) -> list[tuple[str, dict]]:
+    section = v.get(key)
+    if not isinstance(section, dict):
+        return []
+    return [(k, item) for k, item in section.items() if isinstance(item, dict)]
+
+
+def _sequence(v: dict, key: str) -> list[tuple[int, dict]]:
+    section = v.get(key)
+    if not isinstance(section, list):
+        return []
+    return [(i, item) for i, item in enumerate(section) if isinstance(item, dict)]
+
+
+# ---- content files ------------------------------------------------------------------------
+
+def _article(file: MarkdownFile, out: list[Diagnostic]) -> Article | None:
+    fm = _front_matter(file, "article", out)
+    if fm is None:
+        return None
+    field = _Fields(file.front_matter, out)
+    v = file.front_matter.value
+    if not file.body.strip():
+        out.append(error(Location(file.path, file.body_line), "the article has no body", "paste the article's text after the front matter"))
+    return Article(file.slug, field.text(v, ("title",)) or file.slug, field.text(v, ("source",)) or "",
+                   field.text(v, ("kind",)) or "news", field.text(v, ("url",)), field.text(v, ("author",)),
+                   field.date(v, ("published",)), field.date(v, ("retrieved",)), field.text(v, ("republishes",)),
+                   file.body, file.body_line, Location(file.path, 1))
+
+
+def _page(file: MarkdownFile, out: list[Diagnostic]) -> ContentPage | None:
+    if _front_matter(file, "page", out) is None:
+        return None
+    v = file.front_matter.value
+    field = _Fields(file.front_matter, out)
+    return ContentPage(file.slug, field.text(v, ("title",)) or file.slug, field.text(v, ("description",)) or "",
+                       file.body, Location(file.path, 1))
+
+
+def _front_matter(file: MarkdownFile, schema: str, out: list[Diagnostic]) -> dict | None:
+    if file.front_matter is None:
+        return None
+    out += check_schema(file.front_matter, schema)
+    return file.front_matter.value
+
+
+def _plural(what: str) -> str:
+    return {"entity": "entities", "reference": "references", "source": "sources", "claim": "claims"}.get(what, what + "s")
+
+
+def _slugify(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:48].strip("-") or "event"
+
+
+def _ensure_slash(url: str) -> str:
+    return url if url.endswith("/") else url + "/"
+

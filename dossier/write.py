@@ -1,0 +1,87 @@
+"""Atomic output: everything is written into a temporary folder next to `--out`, which is
+swapped in only once the whole site is there. A failed or interrupted build leaves the
+previous output exactly as it was, and no temporary folder behind."""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+
+class OutputError(Exception):
+    """The output cannot be written; the message says why and what to do."""
+
+
+class OutputFiles:
+    """The files of one build, by output path; the same path can't be written twice."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, bytes] = {}
+
+    def add(self, path: str, content: str | bytes) -> None:
+        if path in self.files:
+            raise OutputError(f"two pages want to be written to {path}")
+        if path.startswith("/") or ".." in path.split("/"):
+            raise OutputError(f"refusing to write outside the output folder: {path}")
+        self.files[path] = content.encode("utf-8") if isinstance(content, str) else content
+
+
+def guard_output(out: Path, source: Path) -> None:
+    """Refuse an --out that would replace the dossier itself or another project."""
+    out, source = out.resolve(), source.resolve()
+    if out == source or out in source.parents:
+        raise OutputError(f"--out {out} would replace the dossier folder {source}; choose a folder such as public/")
+    if out.is_dir() and ((out / "annotations.yaml").exists() or (out / ".git").exists()):
+        raise OutputError(f"--out {out} holds a dossier or a git repository, not a built site; choose another folder")
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"--out {out} is a file, not a folder")
+
+
+def write_site(files: OutputFiles, static_dirs: list[Path], out: Path,
+               finish: Callable[[Path], None] | None = None) -> None:
+    """Write `files` plus the static folders (later ones override earlier), run `finish`
+    on the complete folder (e.g. the search indexer), then swap it in for `out`."""
+    parent = out.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=parent))
+    except OSError as exc:
+        raise OutputError(f"cannot create a folder next to {out}: {exc.strerror or exc}") from None
+    try:
+        os.chmod(tmp, 0o755)
+        for folder in static_dirs:
+            if folder.is_dir():
+                shutil.copytree(folder, tmp / "static", dirs_exist_ok=True)
+        made: set[Path] = set()
+        for path, content in sorted(files.files.items()):
+            target = tmp / path
+            if target.parent not in made:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                made.add(target.parent)
+            target.write_bytes(content)
+        if finish is not None:
+            finish(tmp)
+        _swap(tmp, out)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise OutputError(f"could not write the site to {out}: {exc.strerror or exc}; the previous output is unchanged") from None
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _swap(new: Path, out: Path) -> None:
+    if not out.exists():
+        os.rename(new, out)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+    os.rmdir(old)
+    os.rename(out, old)
+    try:
+        os.rename(new, out)
+    except BaseException:
+        os.rename(old, out)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
