@@ -11,6 +11,7 @@ from .load import load_dossier
 from .model import Dossier
 from .render import BUILTIN_LAYOUTS, TemplateProblem, make_environment, plan_pages, render_page
 from .resolve import resolve
+from .search import index_site
 from .validate import validate
 from .write import OutputError, OutputFiles, guard_output, write_site
 
@@ -79,7 +80,8 @@ def build(config: Config) -> BuildResult:
         guard_output(config.out, config.source)
         files = render_site(dossier, config)                        # pages → HTML, feeds, data
         static = [d / "static" for d in reversed(layout_dirs(config))]
-        write_site(files, static, config.out)                       # temp folder, then swap
+        write_site(files, static, config.out,                       # temp folder, index, then swap
+                   finish=index_site if config.search else None)
     except TemplateProblem as problem:
         return BuildResult(None, diagnostics + [problem.diagnostic])
     except OutputError as exc:
