@@ -108,7 +108,7 @@ def nearest_passage(text: str, quote: str) -> Nearest | None:
     need = Counter(wanted)
     window = Counter(_bare(w[2]) for w in words[:size])
     score = sum((window & need).values())
-    best, best_at = score, 0
+    best, tied = score, [0]
     for i in range(1, len(words) - size + 1):
         gone, new = _bare(words[i - 1][2]), _bare(words[i + size - 1][2])
         score -= window[gone] <= need[gone]
@@ -116,20 +116,27 @@ def nearest_passage(text: str, quote: str) -> Nearest | None:
         score += window[new] < need[new]
         window[new] += 1
         if score > best:
-            best, best_at = score, i
+            best, tied = score, [i]
+        elif score == best and len(tied) < 64:
+            tied.append(i)
+    # Among windows sharing as many words, the one whose characters are most alike.
+    wanted_text = " ".join(fold(quote).split())
+    best_at = max(tied, key=lambda i: (difflib.SequenceMatcher(
+        None, " ".join(w[2] for w in words[i:i + size]), wanted_text, autojunk=False).ratio(), -i))
     if best == 0:
         return None
     passage = words[best_at:best_at + size]
     found = [text[s:e] for s, e, _ in passage]
     given = fold(quote).split()
-    return Nearest(Span(passage[0][0], passage[-1][1]), _difference([fold(w) for w in found], given, found))
+    return Nearest(Span(passage[0][0], passage[-1][1]), describe_difference([fold(w) for w in found], given, found))
 
 
 def _bare(word: str) -> str:
     return word.strip(".,;:!?\"'()[]").lower()
 
 
-def _difference(found: list[str], given: list[str], original: list[str]) -> str:
+def describe_difference(found: list[str], given: list[str], original: list[str]) -> str:
+    """The first difference between two word lists, in words (`found` is the article's)."""
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, found, given, autojunk=False).get_opcodes():
         said, quoted = " ".join(original[i1:i2]), " ".join(given[j1:j2])
         if tag == "replace":

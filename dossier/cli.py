@@ -70,7 +70,7 @@ def report(diagnostics: list[Diagnostic], strict: bool = False, stream=None) -> 
                 d = Diagnostic(d.location, "error", d.message, d.hint)
             print(d.github(), file=sys.stdout)
     errors = sum(d.level == "error" for d in diagnostics)
-    warnings = len(diagnostics) - errors
+    warnings = sum(d.level == "warning" for d in diagnostics)
     if diagnostics:
         print(f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
               + (" (--strict: warnings count as errors)" if strict and warnings else ""), file=stream)

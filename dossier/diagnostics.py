@@ -27,7 +27,7 @@ class Location:
 class Diagnostic:
     location: Location
     level: str
-    """`error` or `warning`."""
+    """`error`, `warning` (an error under --strict) or `notice` (never fails)."""
     message: str
     """What is wrong, in one sentence."""
     hint: str = ""
@@ -57,13 +57,17 @@ def warning(location: Location, message: str, hint: str = "") -> Diagnostic:
     return Diagnostic(location, "warning", message, hint)
 
 
+def notice(location: Location, message: str, hint: str = "") -> Diagnostic:
+    return Diagnostic(location, "notice", message, hint)
+
+
 def sort_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
     """Sorted by file, line, column, then message; duplicates dropped."""
     return sorted(set(diagnostics))
 
 
 def has_errors(diagnostics: Iterable[Diagnostic], strict: bool = False) -> bool:
-    return any(d.level == "error" or strict for d in diagnostics)
+    return any(d.level == "error" or (strict and d.level == "warning") for d in diagnostics)
 
 
 def did_you_mean(word: str, candidates: Iterable[str], n: int = 3) -> str:

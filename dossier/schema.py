@@ -58,6 +58,8 @@ def _describe(err: jsonschema.ValidationError, doc: YamlDoc) -> list[Diagnostic]
         if kind == "not":
             return [error(doc.at(path + ("verdict",)), f"{_item_name(path)} {schema['x-message']}", schema.get("x-hint", ""))]
         return [error(doc.at(path), f"{field} '{value}' {schema['x-message']}", schema.get("x-hint", ""))]
+    if kind == "type" and err.instance is None:
+        return [error(doc.at(path), f"{field} is empty", "write a value after the colon, or remove the field")]
     if kind == "type":
         expected = schema.get("type")
         expected = " or ".join(TYPE_NAMES[t] for t in expected) if isinstance(expected, list) else TYPE_NAMES[expected]
@@ -65,6 +67,8 @@ def _describe(err: jsonschema.ValidationError, doc: YamlDoc) -> list[Diagnostic]
         return [error(doc.at(path), f"{field} must be {expected}, not {_type_of(err.instance)}", hint)]
     if kind == "enum":
         options = schema["enum"]
+        if err.instance is None:
+            return [error(doc.at(path), f"{field} is empty", f"choose one of {', '.join(options)}")]
         return [error(doc.at(path), f"{field} must be one of {', '.join(options)}; '{err.instance}' is not",
                       did_you_mean(str(err.instance), options))]
     if kind == "minItems":

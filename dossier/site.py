@@ -5,7 +5,7 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import urls
+from . import drift, urls
 from .diagnostics import Diagnostic, Location, error, has_errors, sort_diagnostics
 from .load import load_dossier
 from .model import Dossier
@@ -50,6 +50,7 @@ def check(config: Config) -> tuple[Dossier | None, list[Diagnostic]]:
         site = dataclasses.replace(inputs.annotations.site, base_url=config.base_url.rstrip("/") + "/")
         inputs = dataclasses.replace(inputs, annotations=dataclasses.replace(inputs.annotations, site=site))
     dossier, problems = resolve(inputs)                             # anchors, mentions, backlinks
+    problems += drift.compare(drift.read_lock(config.source), dossier)  # what moved since the lock
     diagnostics = sort_diagnostics(diagnostics + problems)
     return (None if has_errors(diagnostics, config.strict) else dossier), diagnostics
 
@@ -86,5 +87,6 @@ def build(config: Config) -> BuildResult:
         return BuildResult(None, diagnostics + [problem.diagnostic])
     except OutputError as exc:
         return BuildResult(None, diagnostics + [error(Location(str(config.out)), str(exc))])
+    drift.write_lock(config.source, dossier)                        # fingerprints for the next check
     pages = sum(1 for path in files.files if path.endswith(".html"))
     return BuildResult(dossier, diagnostics, pages)
