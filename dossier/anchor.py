@@ -1,11 +1,13 @@
 """Quotes → spans of an article's text (W3C Web Annotation TextQuoteSelector).
 
 Matching ignores the differences an editor cannot see or type easily: runs of whitespace
-and line breaks, curly vs straight quotes, the kinds of dash, non-breaking spaces. Folding
-maps one character to one character, so offsets in the folded text are offsets in the text.
+and line breaks, curly vs straight quotes, the kinds of dash, non-breaking spaces. The text
+is folded and collapsed once per article (`prepare`), remembering where runs of whitespace
+were removed, so each quote is then a plain `str.find` and its span maps back exactly.
 """
 from __future__ import annotations
 
+import bisect
 import difflib
 import re
 from collections import Counter
@@ -17,10 +19,12 @@ _FOLD = {
     **dict.fromkeys("‘’‚‛′`", "'"),
     **dict.fromkeys("“”„‟″«»", '"'),
     **dict.fromkeys("‐‑‒–—―−", "-"),
-    **dict.fromkeys("\u00a0\u2007\u2009\u200a\u202f\u2002\u2003\u2004\u2005\u2006\u2008\u205f\u3000\t", " "),
+    **dict.fromkeys("\u00a0\u2007\u2009\u200a\u202f\u2002\u2003\u2004\u2005\u2006\u2008\u205f\u3000"
+                    "\t\n\r\v\f", " "),
 }
 FOLD = str.maketrans(_FOLD)
 WORD = re.compile(r"\S+")
+RUN = re.compile(r" {2,}")
 
 
 def fold(text: str) -> str:
@@ -28,9 +32,50 @@ def fold(text: str) -> str:
     return text.translate(FOLD)
 
 
-def _pattern(fragment: str) -> str:
-    """A regex for `fragment` in folded text: any run of whitespace matches any other."""
-    return r"\s+".join(re.escape(word) for word in fold(fragment).split())
+def normalise(fragment: str) -> str:
+    """A quote, prefix or suffix as it is matched: folded, whitespace runs as one space."""
+    return " ".join(fold(fragment).split())
+
+
+@dataclass(frozen=True)
+class SearchText:
+    """An article's text prepared for matching: folded, each whitespace run one space."""
+
+    text: str
+    """The article's own text; spans refer to it."""
+    flat: str
+    """The normalised text that quotes are looked up in."""
+    flat_breaks: tuple[int, ...]
+    """Positions in `flat` after which `shifts` more characters were removed."""
+    raw_breaks: tuple[int, ...]
+    """The same positions in `text`."""
+    shifts: tuple[int, ...]
+
+    def to_raw(self, flat: int) -> int:
+        return flat + self.shifts[bisect.bisect_right(self.flat_breaks, flat) - 1]
+
+    def to_flat(self, raw: int) -> int:
+        i = bisect.bisect_right(self.raw_breaks, raw) - 1
+        return max(self.flat_breaks[i], raw - self.shifts[i])
+
+    def raw_span(self, start: int, end: int) -> Span:
+        return Span(self.to_raw(start), self.to_raw(end - 1) + 1)
+
+
+def prepare(text: str) -> SearchText:
+    """Fold and collapse the text once; every quote of the article is then a plain find."""
+    folded = fold(text)
+    pieces, flat_breaks, raw_breaks, shifts = [], [0], [0], [0]
+    position = removed = 0
+    for run in RUN.finditer(folded):
+        pieces.append(folded[position:run.start() + 1])
+        removed += run.end() - run.start() - 1
+        position = run.end()
+        flat_breaks.append(run.end() - removed)
+        raw_breaks.append(run.end())
+        shifts.append(removed)
+    pieces.append(folded[position:])
+    return SearchText(text, "".join(pieces), tuple(flat_breaks), tuple(raw_breaks), tuple(shifts))
 
 
 @dataclass(frozen=True)
@@ -43,47 +88,63 @@ class Match:
     """Every place the quote alone occurs (more than one: ambiguous)."""
 
 
-def find_quote(folded: str, quote: str) -> list[Span]:
-    """Every (possibly overlapping) occurrence of `quote` in the folded text."""
-    pattern = _pattern(quote)
-    if not pattern:
+def _find_flat(st: SearchText, quote: str) -> list[tuple[int, int]]:
+    needle = normalise(quote)
+    if not needle:
         return []
-    return [Span(m.start(), m.start() + len(m.group(1))) for m in re.finditer(f"(?=({pattern}))", folded)]
+    found, at = [], st.flat.find(needle)
+    while at != -1:
+        found.append((at, at + len(needle)))
+        at = st.flat.find(needle, at + 1)
+    return found
 
 
-def anchor_quote(folded: str, quote: str, prefix: str | None = None, suffix: str | None = None) -> Match:
+def find_quote(st: SearchText, quote: str) -> list[Span]:
+    """Every (possibly overlapping) occurrence of `quote` in the article's text."""
+    return [st.raw_span(a, b) for a, b in _find_flat(st, quote)]
+
+
+def anchor_quote(st: SearchText, quote: str, prefix: str | None = None, suffix: str | None = None) -> Match:
     """Find `quote`, using `prefix`/`suffix` to choose among several occurrences."""
-    candidates = find_quote(folded, quote)
-    chosen = [span for span in candidates if _has_context(folded, span, prefix, suffix)]
-    return Match(chosen[0] if len(chosen) == 1 else None, tuple(candidates))
+    found = _find_flat(st, quote)
+    chosen = [f for f in found if _has_context_flat(st, f, prefix, suffix)]
+    candidates = tuple(st.raw_span(a, b) for a, b in found)
+    return Match(st.raw_span(*chosen[0]) if len(chosen) == 1 else None, candidates)
 
 
-def _has_context(folded: str, span: Span, prefix: str | None, suffix: str | None) -> bool:
+def has_context(st: SearchText, span: Span, prefix: str | None, suffix: str | None) -> bool:
+    """Whether the text right before/after `span` is `prefix`/`suffix` (each optional)."""
+    return _has_context_flat(st, (st.to_flat(span.start), st.to_flat(span.end - 1) + 1), prefix, suffix)
+
+
+def _has_context_flat(st: SearchText, flat: tuple[int, int], prefix: str | None, suffix: str | None) -> bool:
+    start, end = flat
     if prefix and prefix.strip():
-        before = folded[max(0, span.start - 4 * len(prefix) - 64):span.start]
-        if not re.search(_pattern(prefix) + r"\s*\Z", before):
+        wanted = normalise(prefix)
+        if not st.flat[max(0, start - len(wanted) - 1):start].rstrip().endswith(wanted):
             return False
     if suffix and suffix.strip():
-        after = folded[span.end:span.end + 4 * len(suffix) + 64]
-        if not re.match(r"\s*" + _pattern(suffix), after):
+        wanted = normalise(suffix)
+        if not st.flat[end:end + len(wanted) + 1].lstrip().startswith(wanted):
             return False
     return True
 
 
-def disambiguate(text: str, spans: list[Span] | tuple[Span, ...], span: Span, max_words: int = 12) -> tuple[str, str] | None:
+def disambiguate(st: SearchText, spans: list[Span] | tuple[Span, ...], span: Span,
+                 max_words: int = 12) -> tuple[str, str] | None:
     """The shortest `("prefix"|"suffix", words)` that picks `span` alone among `spans`."""
-    folded = fold(text)
+    text = st.text
     before = WORD.findall(text[:span.start])
     after = WORD.findall(text[span.end:])
     options = []
     for n in range(1, max_words + 1):
         if n <= len(before):
             words = " ".join(before[-n:])
-            if sum(_has_context(folded, s, words, None) for s in spans) == 1:
+            if sum(has_context(st, s, words, None) for s in spans) == 1:
                 options.append(("prefix", words))
         if n <= len(after):
             words = " ".join(after[:n])
-            if sum(_has_context(folded, s, None, words) for s in spans) == 1:
+            if sum(has_context(st, s, None, words) for s in spans) == 1:
                 options.append(("suffix", words))
         if options:
             return min(options, key=lambda o: len(o[1]))

@@ -48,8 +48,8 @@ def run_annotate(args) -> int:
         print(f"{path}: error: no such article (known: {known})", file=sys.stderr)
         return 1
     parsed = parsed_body(article.body)
-    folded = anchoring.fold(parsed.text)
-    spans = anchoring.find_quote(folded, args.quote)
+    searchable = anchoring.prepare(parsed.text)
+    spans = anchoring.find_quote(searchable, args.quote)
     if not spans:
         nearest = anchoring.nearest_passage(parsed.text, args.quote)
         if nearest is None:
@@ -65,7 +65,7 @@ def run_annotate(args) -> int:
     for number, span in enumerate(spans, 1):
         exact = " ".join(parsed.text[span.start:span.end].split())
         entities = sorted({eid for s, e, eid in find_mentions(parsed.text, aliases) if s >= span.start and e <= span.end})
-        context = anchoring.disambiguate(parsed.text, spans, span) if len(spans) > 1 else None
+        context = anchoring.disambiguate(searchable, spans, span) if len(spans) > 1 else None
         ann_id = suggest_id(exact, taken)
         taken.add(ann_id)
         comment = f"occurrence {number} of {len(spans)}" if len(spans) > 1 else ""

@@ -1,8 +1,8 @@
 """Entity names and aliases → mentions in article text, in one pass over the text.
 
-Aliases are indexed by their first word; at each word of the text only the aliases that
-start with that word are tried, longest first. So the cost is one walk over the words,
-however many entities there are, and "Meta Superintelligence Labs" wins over "Meta".
+All aliases are compiled into one trie-shaped regular expression, so the text is scanned
+once however many entities there are, and at each position the longest alias wins
+("Meta Superintelligence Labs" over "Meta").
 Matching is case-sensitive and whole-word; "Meta's" counts as a mention of "Meta".
 """
 from __future__ import annotations
@@ -13,46 +13,56 @@ from dataclasses import dataclass
 
 from .markdown import Chunk
 
-WORD = re.compile(r"\w+")
 SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+|\n")
 
 
 @dataclass(frozen=True)
 class AliasIndex:
-    by_first_word: dict[str, tuple[tuple[str, str], ...]]
-    """first word → ((alias, entity id), …), longest alias first."""
+    pattern: re.Pattern | None
+    """One compiled pattern of every alias (a trie, so longer aliases are tried first)."""
+    entity_of: dict[str, str]
+    """alias → entity id."""
 
 
 def build_alias_index(names: dict[str, tuple[str, ...]]) -> AliasIndex:
-    """`names`: entity id → its name and aliases."""
-    index: dict[str, list[tuple[str, str]]] = {}
+    """`names`: entity id → its name and aliases (an alias claimed twice keeps its first owner)."""
+    entity_of: dict[str, str] = {}
     for entity_id, aliases in sorted(names.items()):
-        for alias in set(aliases):
-            first = WORD.match(alias)
-            if first and first.start() == 0:
-                index.setdefault(first.group(), []).append((alias, entity_id))
-    return AliasIndex({w: tuple(sorted(c, key=lambda c: (-len(c[0]), c[0]))) for w, c in index.items()})
+        for alias in aliases:
+            if alias and alias.strip() == alias:
+                entity_of.setdefault(alias, entity_id)
+    if not entity_of:
+        return AliasIndex(None, {})
+    return AliasIndex(re.compile(r"(?<!\w)(?:" + _trie_pattern(sorted(entity_of)) + r")(?!\w)"), entity_of)
+
+
+def _trie_pattern(words: list[str]) -> str:
+    """A regex matching any of `words`, preferring the longest at each position."""
+    trie: dict = {}
+    for word in words:
+        node = trie
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def emit(node: dict) -> str:
+        ends = "" in node
+        branches = [re.escape(char) + emit(child) for char, child in sorted(node.items()) if char]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        if ends:  # a shorter alias ends here: try the longer ones first, then stop
+            return "(?:" + body + ")?" if len(branches) > 1 or len(body) > 1 else body + "?"
+        return body
+    return emit(trie)
 
 
 def find_mentions(text: str, index: AliasIndex) -> list[tuple[int, int, str]]:
     """Every (start, end, entity id) where an alias occurs as whole words, left to right."""
-    found = []
-    position = 0
-    for word in WORD.finditer(text):
-        start = word.start()
-        if start < position or (start and _is_word_char(text[start - 1])):
-            continue
-        for alias, entity_id in index.by_first_word.get(word.group(), ()):
-            end = start + len(alias)
-            if text.startswith(alias, start) and (end == len(text) or not _is_word_char(text[end])):
-                found.append((start, end, entity_id))
-                position = end
-                break
-    return found
-
-
-def _is_word_char(char: str) -> bool:
-    return char.isalnum() or char == "_"
+    if index.pattern is None:
+        return []
+    entity_of = index.entity_of
+    return [(m.start(), m.end(), entity_of[m.group()]) for m in index.pattern.finditer(text)]
 
 
 def sentence_around(text: str, start: int, end: int, limit: int = 320) -> str:

@@ -67,20 +67,22 @@ def split_front_matter(text: str, path: str, slug: str) -> tuple[MarkdownFile | 
     return MarkdownFile(slug, path, doc, body, end + 2), diagnostics
 
 
-def load_dossier(source: Path) -> tuple[RawDossier, list[Diagnostic]]:
-    """Read annotations.yaml, the articles and the pages of the dossier folder `source`."""
-    diagnostics: list[Diagnostic] = []
-    annotations = None
+def read_annotations(source: Path) -> tuple[YamlDoc | None, list[Diagnostic]]:
+    """annotations.yaml as a document with positions (None if missing or unreadable)."""
     yaml_path = source / ANNOTATIONS_FILE
     if not yaml_path.is_file():
-        diagnostics.append(error(Location(ANNOTATIONS_FILE), f"no {ANNOTATIONS_FILE} in {source}",
-                                 "create it, or point --source at the dossier folder"))
-    else:
-        text, problems = read_text(yaml_path.read_bytes(), ANNOTATIONS_FILE)
-        diagnostics += problems
-        if text is not None:
-            annotations, problems = parse_yaml(text, ANNOTATIONS_FILE)
-            diagnostics += problems
+        return None, [error(Location(ANNOTATIONS_FILE), f"no {ANNOTATIONS_FILE} in {source}",
+                            "create it, or point --source at the dossier folder")]
+    text, diagnostics = read_text(yaml_path.read_bytes(), ANNOTATIONS_FILE)
+    if text is None:
+        return None, diagnostics
+    doc, problems = parse_yaml(text, ANNOTATIONS_FILE)
+    return doc, diagnostics + problems
+
+
+def load_dossier(source: Path) -> tuple[RawDossier, list[Diagnostic]]:
+    """Read annotations.yaml, the articles and the pages of the dossier folder `source`."""
+    annotations, diagnostics = read_annotations(source)
     articles, problems = _load_markdown_dir(source, ARTICLES_DIR)
     diagnostics += problems
     pages, problems = _load_markdown_dir(source, PAGES_DIR)
@@ -90,7 +92,11 @@ def load_dossier(source: Path) -> tuple[RawDossier, list[Diagnostic]]:
 
 def load_markdown_file(source: Path, relpath: str) -> tuple[MarkdownFile | None, list[Diagnostic]]:
     """Read one content file; `relpath` is relative to `source`."""
-    text, diagnostics = read_text((source / relpath).read_bytes(), relpath)
+    try:
+        data = (source / relpath).read_bytes()
+    except OSError as exc:  # e.g. deleted or renamed while the build ran
+        return None, [error(Location(relpath), f"cannot read the file: {exc.strerror or exc}", "check that it exists and is readable")]
+    text, diagnostics = read_text(data, relpath)
     if text is None:
         return None, diagnostics
     slug = relpath.rsplit("/", 1)[-1][: -len(".md")]
@@ -98,11 +104,12 @@ def load_markdown_file(source: Path, relpath: str) -> tuple[MarkdownFile | None,
     return parsed, diagnostics + problems
 
 
-def _load_markdown_dir(source: Path, subdir: str) -> tuple[tuple[MarkdownFile, ...], list[Diagnostic]]:
+def list_markdown(source: Path, subdir: str) -> tuple[list[str], list[Diagnostic]]:
+    """The .md files of a content folder (relative paths, sorted); anything else is an error."""
     folder = source / subdir
     if not folder.is_dir():
-        return (), []
-    files, diagnostics = [], []
+        return [], []
+    paths, diagnostics = [], []
     for path in sorted(folder.iterdir()):
         relpath = f"{subdir}/{path.name}"
         if path.name.startswith("."):
@@ -110,11 +117,18 @@ def _load_markdown_dir(source: Path, subdir: str) -> tuple[tuple[MarkdownFile, .
         if path.is_dir() or path.suffix != ".md":
             diagnostics.append(error(Location(relpath), f"'{path.name}' is not a Markdown (.md) file",
                                      f"only .md files belong in {subdir}/; put images and other files in layouts/static/"))
-            continue
-        if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", path.stem):
+        elif not re.fullmatch(r"[a-z0-9][a-z0-9-]*", path.stem):
             diagnostics.append(error(Location(relpath), f"the file name '{path.name}' is not a valid slug",
                                      "rename it to lowercase letters, digits and hyphens, e.g. meta-scale-deal.md: it becomes the URL"))
-            continue
+        else:
+            paths.append(relpath)
+    return paths, diagnostics
+
+
+def _load_markdown_dir(source: Path, subdir: str) -> tuple[tuple[MarkdownFile, ...], list[Diagnostic]]:
+    relpaths, diagnostics = list_markdown(source, subdir)
+    files = []
+    for relpath in relpaths:
         parsed, problems = load_markdown_file(source, relpath)
         diagnostics += problems
         if parsed is not None:

@@ -51,6 +51,9 @@ class Highlight:
     start: int
     end: int
     ids: tuple[str, ...] = field(default=())
+    """Every annotation covering the piece, in note order."""
+    css: str = ""
+    """Classes of the mark: the first annotation's kind and verdict, `overlap` if several."""
 
 
 @dataclass(frozen=True)
@@ -154,8 +157,12 @@ def _render_chunk(token: Token, env: dict) -> tuple[str, list[str]]:
                 out.append(f'<a class="entity-link" href="{html.escape(link[2])}" title="{html.escape(link[3])}">')
             open_link = link
         piece = html.escape(token.content[a - chunk.start:b - chunk.start], quote=False)
-        ids = next((m.ids for m in marks if m.start <= a and b <= m.end), ())
-        out.append(f'<mark data-annotation="{" ".join(ids)}">{piece}</mark>' if ids else piece)
+        mark = next((m for m in marks if m.start <= a and b <= m.end), None)
+        if mark is not None and mark.ids:
+            css = f' class="{mark.css}"' if mark.css else ""
+            out.append(f'<mark{css} data-annotation="{" ".join(mark.ids)}">{piece}</mark>')
+        else:
+            out.append(piece)
         if b in deco.after:
             if open_link is not None:
                 held.append(deco.after[b])
@@ -245,3 +252,34 @@ def render_markdown(text: str) -> str:
 def render_inline(text: str) -> str:
     """One line of Markdown as inline HTML, without a wrapping paragraph."""
     return MD.renderInline(text or "")
+
+
+def annotated_body_html(parsed: ParsedBody, anchors, mentions, entity_names: dict[str, str], entity_href) -> str:
+    """An article body with each anchored quote highlighted, note references after each
+    quote, and the linked entity mentions (`entity_href(id)` gives the link)."""
+    from .model import icon_of, label_of  # the vocabulary of kinds and verdicts
+    before: dict[int, str] = {}
+    after: dict[int, str] = {}
+    for anc in anchors:
+        ann = anc.annotation
+        before[anc.span.start] = before.get(anc.span.start, "") + f'<span class="anchor" id="{ann.id}"></span>'
+        verdict = f" v-{ann.verdict}" if ann.verdict else ""
+        after[anc.span.end] = after.get(anc.span.end, "") + (
+            f'<a class="note-ref k-{ann.kind}{verdict}" href="#note_{ann.id}" id="ref_{ann.id}" data-note="{ann.id}" '
+            f'aria-label="Note {anc.number}: {html.escape(label_of(ann))}">'
+            f'<span aria-hidden="true">{icon_of(ann)}</span>{anc.number}</a>')
+    links = tuple((m.span.start, m.span.end, entity_href(m.entity), entity_names[m.entity]) for m in mentions if m.linked)
+    return render_body(parsed, Decorations(disjoint_marks(anchors), links, before, after))
+
+
+def disjoint_marks(anchors) -> tuple[Highlight, ...]:
+    """Overlapping quotes → disjoint pieces, each naming every annotation that covers it."""
+    points = sorted({p for a in anchors for p in (a.span.start, a.span.end)})
+    marks = []
+    for start, end in zip(points, points[1:]):
+        covering = [a.annotation for a in anchors if a.span.start <= start and end <= a.span.end]
+        if covering:
+            first = covering[0]
+            css = f"k-{first.kind}" + (f" v-{first.verdict}" if first.verdict else "") + (" overlap" if len(covering) > 1 else "")
+            marks.append(Highlight(start, end, tuple(a.id for a in covering), css))
+    return tuple(marks)

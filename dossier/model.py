@@ -5,7 +5,6 @@ Every class is a frozen dataclass; stages never mutate what they receive.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from .diagnostics import Location
 
@@ -37,6 +36,9 @@ KIND_LABELS = {
     "boilerplate": "Boilerplate",
     "opinion": "Opinion",
 }
+VERDICT_ICONS = {"accurate": "✓", "mostly-accurate": "≈", "mixed": "◐", "unsupported": "?", "misleading": "!",
+                 "inaccurate": "✗", "outdated": "⌛"}
+KIND_ICONS = {"context": "i", "correction": "✎", "boilerplate": "⌫", "opinion": "❝", "fact-check": "?"}
 RATINGS = ("reliable", "mixed", "unreliable", "unknown")
 ARTICLE_KINDS = ("news", "analysis", "opinion", "republication", "aggregator")
 ENTITY_TYPES = ("person", "company", "organization", "publication", "product", "place")
@@ -286,13 +288,15 @@ class Mention:
 @dataclass(frozen=True)
 class ResolvedArticle:
     article: Article
-    parsed: Any
-    """The parsed body (markdown.ParsedBody): tokens and the text quotes anchor in."""
+    text: str
+    """The rendered plain text the quotes anchor in."""
     anchors: tuple[Anchor, ...]
     """The article's anchored annotations, in text order."""
     mentions: tuple[Mention, ...]
     """Every entity mention, in text order."""
     words: int
+    body_html: str = ""
+    """The body as HTML with marks, note references and entity links (see render.article_body)."""
 
 
 @dataclass(frozen=True)
@@ -342,3 +346,17 @@ class Dossier:
     timeline: tuple[TimelineEntry, ...]
     """Events and article publications, oldest first."""
     index: Index
+
+
+def label_of(annotation: Annotation) -> str:
+    """'Inaccurate' for a fact check, else the kind: 'Context', 'Opinion'…"""
+    if annotation.kind == "fact-check" and annotation.verdict:
+        return VERDICT_LABELS.get(annotation.verdict, annotation.verdict)
+    return KIND_LABELS.get(annotation.kind, annotation.kind)
+
+
+def icon_of(annotation: Annotation) -> str:
+    """A one-character sign of the verdict or kind, shown beside the label, never alone."""
+    if annotation.kind == "fact-check" and annotation.verdict:
+        return VERDICT_ICONS.get(annotation.verdict, "•")
+    return KIND_ICONS.get(annotation.kind, "•")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import html
+import re
 import traceback
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -13,16 +14,14 @@ from markupsafe import Markup
 
 from . import urls
 from .diagnostics import Diagnostic, Location, error
-from .markdown import Decorations, Highlight, render_body, render_inline, render_markdown
-from .model import (ENTITY_TYPES, KIND_LABELS, KINDS, RATINGS, VERDICT_LABELS, VERDICTS, Anchor, Dossier, PartialDate,
-                    ResolvedArticle)
+from .markdown import render_inline, render_markdown
+from .model import (ENTITY_TYPES, KIND_ICONS, KIND_LABELS, KINDS, RATINGS, VERDICT_ICONS, VERDICT_LABELS, VERDICTS,
+                    Anchor, Dossier, PartialDate, ResolvedArticle, icon_of, label_of)
+from .publish import claim_review_jsonld
 
 BUILTIN_LAYOUTS = Path(__file__).resolve().parent.parent / "layouts"
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December")
-VERDICT_ICONS = {"accurate": "✓", "mostly-accurate": "≈", "mixed": "◐", "unsupported": "?", "misleading": "!",
-                 "inaccurate": "✗", "outdated": "⌛"}
-KIND_ICONS = {"context": "i", "correction": "✎", "boilerplate": "⌫", "opinion": "❝", "fact-check": "?"}
 
 
 @dataclass(frozen=True)
@@ -34,9 +33,14 @@ class Page:
 
 
 class TemplateProblem(Exception):
+    """A template failed; carries the diagnostic (picklable, so it crosses processes)."""
+
     def __init__(self, diagnostic: Diagnostic):
-        super().__init__(diagnostic.format())
+        super().__init__(diagnostic)
         self.diagnostic = diagnostic
+
+    def __str__(self) -> str:
+        return self.diagnostic.format()
 
 
 def make_environment(layouts: list[Path]) -> jinja2.Environment:
@@ -48,7 +52,7 @@ def make_environment(layouts: list[Path]) -> jinja2.Environment:
     env.filters.update(md=_md, inline=_inline, date=format_date)
     env.globals.update(urls=urls, VERDICT_LABELS=VERDICT_LABELS, KIND_LABELS=KIND_LABELS, VERDICTS=VERDICTS,
                        RATINGS=RATINGS, KINDS=KINDS, VERDICT_ICONS=VERDICT_ICONS, KIND_ICONS=KIND_ICONS,
-                       label_of=label_of, icon_of=icon_of)
+                       label_of=label_of, icon_of=icon_of, claim_review_jsonld=claim_review_jsonld)
     return env
 
 
@@ -69,19 +73,6 @@ def format_date(date: PartialDate | None) -> str:
     if date.month:
         return f"{MONTHS[date.month - 1]} {date.year}"
     return str(date.year)
-
-
-def label_of(annotation) -> str:
-    """'Inaccurate' for a fact check, else the kind: 'Context', 'Opinion'…"""
-    if annotation.kind == "fact-check" and annotation.verdict:
-        return VERDICT_LABELS[annotation.verdict]
-    return KIND_LABELS.get(annotation.kind, annotation.kind)
-
-
-def icon_of(annotation) -> str:
-    if annotation.kind == "fact-check" and annotation.verdict:
-        return VERDICT_ICONS[annotation.verdict]
-    return KIND_ICONS.get(annotation.kind, "•")
 
 
 def plan_pages(d: Dossier) -> list[Page]:
@@ -147,36 +138,8 @@ def tally(anchors) -> list[tuple[str, int]]:
 
 def _article_context(d: Dossier, resolved: ResolvedArticle, link: urls.Linker) -> dict:
     return {"resolved": resolved, "article": resolved.article, "source": d.sources.get(resolved.article.source),
-            "body": Markup(article_body_html(d, resolved, link)), "anchors": resolved.anchors,
+            "body": Markup(resolved.body_html), "anchors": resolved.anchors,
             "republished_by": [r.article for r in d.articles.values() if r.article.republishes == resolved.article.slug]}
-
-
-def article_body_html(d: Dossier, resolved: ResolvedArticle, link: urls.Linker) -> str:
-    """The verbatim body with each quote highlighted, note references, and entity links."""
-    before: dict[int, str] = defaultdict(str)
-    after: dict[int, str] = defaultdict(str)
-    for anc in resolved.anchors:
-        ann = anc.annotation
-        before[anc.span.start] += f'<span class="anchor" id="{ann.id}"></span>'
-        label = label_of(ann)
-        after[anc.span.end] += (
-            f'<a class="note-ref k-{ann.kind}{" v-" + ann.verdict if ann.verdict else ""}" href="#note_{ann.id}" '
-            f'id="ref_{ann.id}" data-note="{ann.id}" aria-label="Note {anc.number}: {html.escape(label)}">'
-            f'<span aria-hidden="true">{icon_of(ann)}</span>{anc.number}</a>')
-    links = tuple((m.span.start, m.span.end, link(urls.entity(m.entity)), d.entities[m.entity].name)
-                  for m in resolved.mentions if m.linked)
-    return render_body(resolved.parsed, Decorations(_disjoint_marks(resolved.anchors), links, dict(before), dict(after)))
-
-
-def _disjoint_marks(anchors: tuple[Anchor, ...]) -> tuple[Highlight, ...]:
-    """Overlapping quotes → disjoint pieces, each naming every annotation that covers it."""
-    points = sorted({p for a in anchors for p in (a.span.start, a.span.end)})
-    marks = []
-    for start, end in zip(points, points[1:]):
-        ids = tuple(a.annotation.id for a in anchors if a.span.start <= start and end <= a.span.end)
-        if ids:
-            marks.append(Highlight(start, end, ids))
-    return tuple(marks)
 
 
 def _entity_context(d: Dossier, entity_id: str) -> dict:

@@ -8,8 +8,9 @@ from collections import defaultdict
 from . import anchor as anchoring
 from .diagnostics import Diagnostic, error, warning
 from .link import AliasIndex, build_alias_index, find_mentions, sentence_around, usable
-from .markdown import ParsedBody, parse_body
-from .model import (Anchor, Annotation, Article, Dossier, Index, Inputs, Mention, PartialDate, ResolvedArticle,
+from . import urls
+from .markdown import ParsedBody, annotated_body_html, parse_body
+from .model import (Anchor, Annotation, Annotations, Article, Dossier, Index, Inputs, Mention, PartialDate, ResolvedArticle,
                     Span, TimelineEntry)
 
 _PARSED: dict[str, ParsedBody] = {}
@@ -29,19 +30,37 @@ def forget_unused(sources: set[str]) -> None:
         del _PARSED[key]
 
 
+def alias_index(annotations: Annotations) -> AliasIndex:
+    return build_alias_index({e.id: (e.name, *e.aliases) for e in annotations.entities.values()})
+
+
 def resolve(inputs: Inputs) -> tuple[Dossier, list[Diagnostic]]:
     """Anchor, link and cross-index the validated inputs."""
     a = inputs.annotations
     diagnostics: list[Diagnostic] = []
-    by_article: dict[str, list[Annotation]] = defaultdict(list)
-    for annotation in a.annotations:
-        by_article[annotation.article].append(annotation)
-    aliases = build_alias_index({e.id: (e.name, *e.aliases) for e in a.entities.values()})
+    by_article = annotations_by_article(a)
+    aliases = alias_index(a)
+    names = {e.id: e.name for e in a.entities.values()}
     articles = {}
     for slug, article in inputs.articles.items():
-        resolved, problems = resolve_article(article, by_article.get(slug, []), aliases)
+        resolved, problems = resolve_article(article, by_article.get(slug, []), aliases, names)
         articles[slug] = resolved
         diagnostics += problems
+    dossier, problems = assemble(inputs, articles)
+    return dossier, diagnostics + problems
+
+
+def annotations_by_article(annotations: Annotations) -> dict[str, list[Annotation]]:
+    by_article: dict[str, list[Annotation]] = defaultdict(list)
+    for annotation in annotations.annotations:
+        by_article[annotation.article].append(annotation)
+    return dict(by_article)
+
+
+def assemble(inputs: Inputs, articles: dict[str, ResolvedArticle]) -> tuple[Dossier, list[Diagnostic]]:
+    """The dossier from its resolved articles: order, timeline and backlinks."""
+    a = inputs.annotations
+    diagnostics: list[Diagnostic] = []
     ordered = dict(sorted(articles.items(), key=lambda kv: _article_order(kv[1].article)))
     anchors = {anc.annotation.id: anc for r in ordered.values() for anc in r.anchors}
     events = tuple(sorted(a.events, key=lambda e: (e.date, e.title, e.id)))
@@ -52,19 +71,20 @@ def resolve(inputs: Inputs) -> tuple[Dossier, list[Diagnostic]]:
     return dossier, diagnostics
 
 
-def resolve_article(article: Article, annotations: list[Annotation], aliases: AliasIndex) -> tuple[ResolvedArticle, list[Diagnostic]]:
-    """One article's anchors and mentions; depends on nothing but its inputs."""
+def resolve_article(article: Article, annotations: list[Annotation], aliases: AliasIndex,
+                    entity_names: dict[str, str]) -> tuple[ResolvedArticle, list[Diagnostic]]:
+    """One article's anchors, mentions and annotated body; depends on nothing but its inputs."""
     parsed = parsed_body(article.body)
-    folded = anchoring.fold(parsed.text)
+    searchable = anchoring.prepare(parsed.text)
     starts = [c.start for c in parsed.chunks]
     found: list[tuple[Span, Annotation]] = []
     diagnostics = []
     for annotation in annotations:
-        match = anchoring.anchor_quote(folded, annotation.quote, annotation.prefix, annotation.suffix)
+        match = anchoring.anchor_quote(searchable, annotation.quote, annotation.prefix, annotation.suffix)
         if match.span is not None:
             found.append((match.span, annotation))
         else:
-            diagnostics.append(_anchor_problem(article, parsed, starts, annotation, match))
+            diagnostics.append(_anchor_problem(article, parsed, searchable, starts, annotation, match))
     found.sort(key=lambda f: (f[0].start, -f[0].end, f[1].id))
     anchors = tuple(
         Anchor(annotation, span, number, parsed.text[span.start:span.end],
@@ -81,22 +101,24 @@ def resolve_article(article: Article, annotations: list[Annotation], aliases: Al
         if link:
             linked_in_block.add((entity_id, block))
         mentions.append(Mention(entity_id, article.slug, Span(start, end), sentence_around(parsed.text, start, end), link))
-    return ResolvedArticle(article, parsed, anchors, tuple(mentions), len(parsed.text.split())), diagnostics
+    link = urls.Linker(urls.article(article.slug))
+    body_html = annotated_body_html(parsed, anchors, mentions, entity_names, lambda e: link(urls.entity(e)))
+    return ResolvedArticle(article, parsed.text, anchors, tuple(mentions), len(parsed.text.split()), body_html), diagnostics
 
 
-def _anchor_problem(article: Article, parsed: ParsedBody, starts: list[int], annotation: Annotation,
-                    match: anchoring.Match) -> Diagnostic:
+def _anchor_problem(article: Article, parsed: ParsedBody, searchable: anchoring.SearchText, starts: list[int],
+                    annotation: Annotation, match: anchoring.Match) -> Diagnostic:
     where = annotation.quote_location
     if len(match.candidates) > 1:
         lines = [_line(article, parsed, starts, s.start) for s in match.candidates]
         picks = []
         for span, line in zip(match.candidates, lines):
-            pick = anchoring.disambiguate(parsed.text, match.candidates, span)
+            pick = anchoring.disambiguate(searchable, match.candidates, span)
             if pick:
                 picks.append(f"line {line}: {pick[0]}: \"{pick[1]}\"")
         has_context = bool(annotation.prefix or annotation.suffix)
         what = "with this prefix/suffix matches" if has_context else "occurs"
-        if has_context and not any(anchoring._has_context(anchoring.fold(parsed.text), s, annotation.prefix, annotation.suffix)
+        if has_context and not any(anchoring.has_context(searchable, s, annotation.prefix, annotation.suffix)
                                    for s in match.candidates):
             what = "is found, but never with this prefix/suffix; it occurs"
         return error(where, f"the quote {what} {len(match.candidates)} times in {article.location.path} "

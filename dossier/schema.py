@@ -10,6 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import fastjsonschema
 import jsonschema
 
 from .diagnostics import Diagnostic, did_you_mean, error
@@ -21,14 +22,30 @@ TYPE_NAMES = {"string": "a string", "integer": "a whole number", "number": "a nu
 
 
 @lru_cache(maxsize=None)
-def validator(name: str) -> jsonschema.Draft202012Validator:
-    """The validator for `dossier/schema/<name>.schema.json` (annotations, article, page)."""
-    schema = json.loads((SCHEMA_DIR / f"{name}.schema.json").read_text(encoding="utf-8"))
-    return jsonschema.Draft202012Validator(schema)
+def load_schema(name: str) -> dict:
+    """`dossier/schema/<name>.schema.json` (annotations, article, page)."""
+    return json.loads((SCHEMA_DIR / f"{name}.schema.json").read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=None)
+def validator(name: str) -> jsonschema.Draft7Validator:
+    """The validator that explains every error, with its path."""
+    return jsonschema.Draft7Validator(load_schema(name))
+
+
+@lru_cache(maxsize=None)
+def _fast_check(name: str):
+    """The same schema compiled to Python code: a quick yes/no for the common, valid case."""
+    return fastjsonschema.compile(load_schema(name))
 
 
 def check_schema(doc: YamlDoc, name: str) -> list[Diagnostic]:
     """Every way `doc` breaks the named schema, each pointing at the offending line."""
+    try:
+        _fast_check(name)(doc.value)
+        return []
+    except fastjsonschema.JsonSchemaException:
+        pass  # invalid: let jsonschema find and explain every error
     diagnostics = []
     for err in validator(name).iter_errors(doc.value):
         diagnostics += _describe(err, doc)
@@ -57,7 +74,7 @@ def _describe(err: jsonschema.ValidationError, doc: YamlDoc) -> list[Diagnostic]
         value = err.instance
         if kind == "not":
             return [error(doc.at(path + ("verdict",)), f"{_item_name(path)} {schema['x-message']}", schema.get("x-hint", ""))]
-        return [error(doc.at(path), f"{field} '{value}' {schema['x-message']}", schema.get("x-hint", ""))]
+        return [error(doc.at(path), f"{field.strip(chr(39))}: '{value}' {schema['x-message']}", schema.get("x-hint", ""))]
     if kind == "type" and err.instance is None:
         return [error(doc.at(path), f"{field} is empty", "write a value after the colon, or remove the field")]
     if kind == "type":
@@ -80,20 +97,20 @@ def _describe(err: jsonschema.ValidationError, doc: YamlDoc) -> list[Diagnostic]
     return [error(doc.at(path), f"{field}: {err.message}")]
 
 
+SECTION_DEFINITIONS = {"sources": "source", "entities": "entity", "references": "reference", "events": "event",
+                       "claims": "claim", "annotations": "annotation", "relations": "relation", "site": "site"}
+
+
 def _description(err: jsonschema.ValidationError, field: str) -> str:
-    """The schema's description of `field`, looked up where the field is defined."""
+    """The schema's description of `field`, from the definition of the item it belongs to."""
     found = err.schema.get("properties", {}).get(field, {}).get("description")
     if found:
         return found
-    for definition in (err.parent.schema if err.parent else {}, *_definitions()):
-        found = definition.get("properties", {}).get(field, {}).get("description") if isinstance(definition, dict) else None
-        if found and field in definition.get("required", [field]):
-            return found
+    for part in reversed(err.absolute_path):
+        if isinstance(part, str) and part in SECTION_DEFINITIONS:
+            definition = load_schema("annotations")["definitions"][SECTION_DEFINITIONS[part]]
+            return definition.get("properties", {}).get(field, {}).get("description", "")
     return ""
-
-
-def _definitions() -> list[dict]:
-    return list(validator("annotations").schema["$defs"].values())
 
 
 def _field_name(path: tuple) -> str:

@@ -2,18 +2,33 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import sys
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import drift, urls
+from . import drift, publish, urls
 from .diagnostics import Diagnostic, Location, error, has_errors, sort_diagnostics
-from .load import load_dossier
-from .model import Dossier
-from .render import BUILTIN_LAYOUTS, TemplateProblem, make_environment, plan_pages, render_page
-from .resolve import resolve
+from .link import AliasIndex
+from .load import ARTICLES_DIR, PAGES_DIR, list_markdown, load_markdown_file, read_annotations
+from .model import Annotation, Annotations, Dossier, Inputs, ResolvedArticle
+from .parallel import map_chunks
+from .render import BUILTIN_LAYOUTS, Page, TemplateProblem, make_environment, plan_pages, render_page
+from .resolve import alias_index, annotations_by_article, assemble, resolve_article
 from .search import index_site
-from .validate import validate
-from .write import OutputError, OutputFiles, guard_output, write_site
+from .validate import cross_check, validate_annotations, validate_article, validate_page
+from .write import OutputError, OutputFiles, copy_static, guard_output, staging, write_files
+
+
+@contextmanager
+def stage(name: str):
+    """Times a stage; printed to stderr when DOSSIER_TIMINGS is set (for profiling builds)."""
+    started = time.perf_counter()
+    yield
+    if os.environ.get("DOSSIER_TIMINGS"):
+        print(f"  {name}: {time.perf_counter() - started:.3f}s", file=sys.stderr)
 
 
 @dataclass(frozen=True)
@@ -43,16 +58,70 @@ class BuildResult:
 
 def check(config: Config) -> tuple[Dossier | None, list[Diagnostic]]:
     """Load, validate and resolve; the dossier is None when there are errors."""
-    raw, diagnostics = load_dossier(config.source)                  # files → documents with positions
-    inputs, problems = validate(raw)                                # schema, dates, cross-references
-    diagnostics += problems
+    with stage("read annotations.yaml"):
+        doc, diagnostics = read_annotations(config.source)          # annotations.yaml, with positions
+    with stage("validate annotations"):
+        annotations = validate_annotations(doc, diagnostics)        # schema and dates
     if config.base_url:
-        site = dataclasses.replace(inputs.annotations.site, base_url=config.base_url.rstrip("/") + "/")
-        inputs = dataclasses.replace(inputs, annotations=dataclasses.replace(inputs.annotations, site=site))
-    dossier, problems = resolve(inputs)                             # anchors, mentions, backlinks
+        site = dataclasses.replace(annotations.site, base_url=config.base_url.rstrip("/") + "/")
+        annotations = dataclasses.replace(annotations, site=site)
+    paths, problems = list_markdown(config.source, ARTICLES_DIR)
+    diagnostics += problems
+    shared = ArticleInputs(config.source, annotations_by_article(annotations), alias_index(annotations),
+                           {e.id: e.name for e in annotations.entities.values()})
+    with stage("articles"):
+        prepared = map_chunks(prepare_articles, paths, shared)      # parse, anchor, link: on every core
+    resolved = {}
+    for article, problems in prepared:
+        diagnostics += problems
+        if article is not None:
+            resolved[article.article.slug] = article
+    inputs = Inputs(annotations, {slug: r.article for slug, r in resolved.items()}, load_pages(config.source, diagnostics))
+    with stage("cross-check and assemble"):
+        if doc is not None:                                         # else every id would look dangling
+            diagnostics += cross_check(inputs)                      # ids exist and are unique
+        dossier, problems = assemble(inputs, resolved)              # order, timeline, backlinks
     problems += drift.compare(drift.read_lock(config.source), dossier)  # what moved since the lock
     diagnostics = sort_diagnostics(diagnostics + problems)
     return (None if has_errors(diagnostics, config.strict) else dossier), diagnostics
+
+
+@dataclass(frozen=True)
+class ArticleInputs:
+    """What every article needs from annotations.yaml; shared with the worker processes."""
+
+    source: Path
+    by_article: dict[str, list[Annotation]]
+    aliases: AliasIndex
+    entity_names: dict[str, str]
+
+
+def prepare_articles(shared: ArticleInputs, relpaths: list[str]) -> list[tuple[ResolvedArticle | None, list[Diagnostic]]]:
+    """Load, validate and resolve each article file: everything that needs only the article."""
+    results = []
+    for relpath in relpaths:
+        file, diagnostics = load_markdown_file(shared.source, relpath)
+        article = validate_article(file, diagnostics) if file is not None else None
+        if article is None:
+            results.append((None, diagnostics))
+            continue
+        resolved, problems = resolve_article(article, shared.by_article.get(article.slug, []), shared.aliases,
+                                             shared.entity_names)
+        results.append((resolved, diagnostics + problems))
+    return results
+
+
+def load_pages(source: Path, diagnostics: list[Diagnostic]) -> dict:
+    paths, problems = list_markdown(source, PAGES_DIR)
+    diagnostics += problems
+    pages = {}
+    for relpath in paths:
+        file, problems = load_markdown_file(source, relpath)
+        diagnostics += problems
+        page = validate_page(file, diagnostics) if file is not None else None
+        if page is not None:
+            pages[page.slug] = page
+    return pages
 
 
 def layout_dirs(config: Config) -> list[Path]:
@@ -61,15 +130,50 @@ def layout_dirs(config: Config) -> list[Path]:
     return [own, BUILTIN_LAYOUTS] if own != BUILTIN_LAYOUTS else [BUILTIN_LAYOUTS]
 
 
-def render_site(dossier: Dossier, config: Config) -> OutputFiles:
-    """Every output file of the site, in memory."""
-    env = make_environment(layout_dirs(config))
+def other_files(dossier: Dossier, pages: list[Page]) -> OutputFiles:
+    """Everything but the HTML pages: feeds, sitemap, data, robots.txt; checked against the pages' paths."""
     files = OutputFiles()
-    for page in plan_pages(dossier):
-        files.add(urls.output_path(page.url), render_page(env, dossier, page))
+    for page in pages:
+        files.reserve(urls.output_path(page.url))  # no two outputs may share a path
+    for path, content in publish.outputs(dossier, [page.url for page in pages]):  # feed, sitemap, data
+        files.add(path, content)
     files.add(".nojekyll", "")
     files.add("robots.txt", f"User-agent: *\nAllow: /\nSitemap: {urls.absolute(dossier.site.base_url, 'sitemap.xml')}\n")
     return files
+
+
+def render_site(dossier: Dossier, config: Config) -> OutputFiles:
+    """Every output file of the site, in memory (one process; for tests and small sites)."""
+    pages = plan_pages(dossier)
+    files = other_files(dossier, pages)
+    env = make_environment(layout_dirs(config))
+    for page in pages:
+        files.files[urls.output_path(page.url)] = render_page(env, dossier, page).encode("utf-8")
+    return files
+
+
+def write_pages(shared: tuple, pages: list[Page]) -> list[str]:
+    """Render pages and write them into the staging folder (runs in the worker processes)."""
+    dossier, layouts, folder = shared
+    env = _environment(tuple(layouts))
+    written = []
+    for page in pages:
+        path = urls.output_path(page.url)
+        target = folder / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(render_page(env, dossier, page), encoding="utf-8")
+        written.append(path)
+    return written
+
+
+_ENVIRONMENTS: dict = {}
+
+
+def _environment(layouts: tuple[Path, ...]):
+    """One Jinja environment per process and layout folders (templates compile once)."""
+    if layouts not in _ENVIRONMENTS:
+        _ENVIRONMENTS[layouts] = make_environment(list(layouts))
+    return _ENVIRONMENTS[layouts]
 
 
 def build(config: Config) -> BuildResult:
@@ -79,14 +183,20 @@ def build(config: Config) -> BuildResult:
         return BuildResult(None, diagnostics)
     try:
         guard_output(config.out, config.source)
-        files = render_site(dossier, config)                        # pages → HTML, feeds, data
-        static = [d / "static" for d in reversed(layout_dirs(config))]
-        write_site(files, static, config.out,                       # temp folder, index, then swap
-                   finish=index_site if config.search else None)
+        pages = plan_pages(dossier)                                 # every page: URL, template, context
+        with stage("feeds and data"):
+            files = other_files(dossier, pages)                     # feeds, sitemap, data
+        with staging(config.out) as folder:                         # temp folder, swapped in at the end
+            copy_static([d / "static" for d in reversed(layout_dirs(config))], folder)
+            with stage("pages"):
+                written = map_chunks(write_pages, pages, (dossier, layout_dirs(config), folder))  # HTML, every core
+            write_files(files.files, folder)
+            if config.search:
+                with stage("search index"):
+                    index_site(folder)                              # Pagefind over the finished pages
     except TemplateProblem as problem:
         return BuildResult(None, diagnostics + [problem.diagnostic])
     except OutputError as exc:
         return BuildResult(None, diagnostics + [error(Location(str(config.out)), str(exc))])
     drift.write_lock(config.source, dossier)                        # fingerprints for the next check
-    pages = sum(1 for path in files.files if path.endswith(".html"))
-    return BuildResult(dossier, diagnostics, pages)
+    return BuildResult(dossier, diagnostics, len(written))

@@ -36,15 +36,15 @@ def parse_date(value: Any) -> PartialDate | None:
 def validate(raw: RawDossier) -> tuple[Inputs, list[Diagnostic]]:
     """Check the schema, dates and every cross-reference; build the typed inputs."""
     diagnostics: list[Diagnostic] = []
-    annotations = _annotations(raw.annotations, diagnostics)
+    annotations = validate_annotations(raw.annotations, diagnostics)
     articles = {}
     for file in raw.articles:
-        article = _article(file, diagnostics)
+        article = validate_article(file, diagnostics)
         if article is not None:
             articles[article.slug] = article
     pages = {}
     for file in raw.pages:
-        page = _page(file, diagnostics)
+        page = validate_page(file, diagnostics)
         if page is not None:
             pages[page.slug] = page
     inputs = Inputs(annotations, articles, pages)
@@ -128,7 +128,8 @@ def cross_check(inputs: Inputs) -> list[Diagnostic]:
 
 # ---- annotations.yaml ---------------------------------------------------------------------
 
-def _annotations(doc: YamlDoc | None, out: list[Diagnostic]) -> Annotations:
+def validate_annotations(doc: YamlDoc | None, out: list[Diagnostic]) -> Annotations:
+    """annotations.yaml → Annotations; problems are appended to `out`."""
     if doc is None:
         return Annotations(DEFAULT_SITE, {}, {}, {}, (), {}, ())
     if doc.value is None:
@@ -258,7 +259,8 @@ def _sequence(v: dict, key: str) -> list[tuple[int, dict]]:
 
 # ---- content files ------------------------------------------------------------------------
 
-def _article(file: MarkdownFile, out: list[Diagnostic]) -> Article | None:
+def validate_article(file: MarkdownFile, out: list[Diagnostic]) -> Article | None:
+    """An article file → Article (None if its front matter is unusable); problems go to `out`."""
     fm = _front_matter(file, "article", out)
     if fm is None:
         return None
@@ -272,7 +274,7 @@ def _article(file: MarkdownFile, out: list[Diagnostic]) -> Article | None:
                    file.body, file.body_line, Location(file.path, 1))
 
 
-def _page(file: MarkdownFile, out: list[Diagnostic]) -> ContentPage | None:
+def validate_page(file: MarkdownFile, out: list[Diagnostic]) -> ContentPage | None:
     if _front_matter(file, "page", out) is None:
         return None
     v = file.front_matter.value

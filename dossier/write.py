@@ -6,8 +6,9 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 
 class OutputError(Exception):
@@ -19,12 +20,18 @@ class OutputFiles:
 
     def __init__(self) -> None:
         self.files: dict[str, bytes] = {}
+        self.reserved: set[str] = set()
 
-    def add(self, path: str, content: str | bytes) -> None:
-        if path in self.files:
-            raise OutputError(f"two pages want to be written to {path}")
+    def reserve(self, path: str) -> None:
+        """Claim a path that is written elsewhere (an HTML page rendered by a worker)."""
+        if path in self.reserved or path in self.files:
+            raise OutputError(f"two outputs want to be written to {path}")
         if path.startswith("/") or ".." in path.split("/"):
             raise OutputError(f"refusing to write outside the output folder: {path}")
+        self.reserved.add(path)
+
+    def add(self, path: str, content: str | bytes) -> None:
+        self.reserve(path)
         self.files[path] = content.encode("utf-8") if isinstance(content, str) else content
 
 
@@ -39,10 +46,10 @@ def guard_output(out: Path, source: Path) -> None:
         raise OutputError(f"--out {out} is a file, not a folder")
 
 
-def write_site(files: OutputFiles, static_dirs: list[Path], out: Path,
-               finish: Callable[[Path], None] | None = None) -> None:
-    """Write `files` plus the static folders (later ones override earlier), run `finish`
-    on the complete folder (e.g. the search indexer), then swap it in for `out`."""
+@contextmanager
+def staging(out: Path) -> Iterator[Path]:
+    """A fresh folder next to `out`; on leaving without error it replaces `out` whole.
+    On any error or interruption it is removed and `out` stays exactly as it was."""
     parent = out.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
@@ -51,18 +58,7 @@ def write_site(files: OutputFiles, static_dirs: list[Path], out: Path,
         raise OutputError(f"cannot create a folder next to {out}: {exc.strerror or exc}") from None
     try:
         os.chmod(tmp, 0o755)
-        for folder in static_dirs:
-            if folder.is_dir():
-                shutil.copytree(folder, tmp / "static", dirs_exist_ok=True)
-        made: set[Path] = set()
-        for path, content in sorted(files.files.items()):
-            target = tmp / path
-            if target.parent not in made:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                made.add(target.parent)
-            target.write_bytes(content)
-        if finish is not None:
-            finish(tmp)
+        yield tmp
         _swap(tmp, out)
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -70,6 +66,34 @@ def write_site(files: OutputFiles, static_dirs: list[Path], out: Path,
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def copy_static(static_dirs: list[Path], folder: Path) -> None:
+    """Copy each layouts/static/ into folder/static/, later folders overriding earlier ones."""
+    for static in static_dirs:
+        if static.is_dir():
+            shutil.copytree(static, folder / "static", dirs_exist_ok=True)
+
+
+def write_files(files: dict[str, bytes], folder: Path) -> None:
+    made: set[Path] = set()
+    for path, content in sorted(files.items()):
+        target = folder / path
+        if target.parent not in made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            made.add(target.parent)
+        target.write_bytes(content)
+
+
+def write_site(files: OutputFiles, static_dirs: list[Path], out: Path,
+               finish: Callable[[Path], None] | None = None) -> None:
+    """Write `files` plus the static folders, run `finish` on the complete folder (e.g. the
+    search indexer), then swap it in for `out`."""
+    with staging(out) as tmp:
+        copy_static(static_dirs, tmp)
+        write_files(files.files, tmp)
+        if finish is not None:
+            finish(tmp)
 
 
 def _swap(new: Path, out: Path) -> None:

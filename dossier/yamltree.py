@@ -41,9 +41,14 @@ class _TooBig(Exception):
     pass
 
 
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's parser when PyYAML has it (about ten times faster), else the pure-Python one."""
+STR_TAG = "tag:yaml.org,2002:str"
+
+
 def parse_yaml(text: str, file: str, line_offset: int = 0) -> tuple[YamlDoc | None, list[Diagnostic]]:
     """Parse one YAML document; `line_offset` is added to every line (front matter)."""
-    loader = yaml.SafeLoader(text)
+    loader = _Loader(text)
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
@@ -117,6 +122,8 @@ class _Builder:
         return result
 
     def scalar(self, node: yaml.ScalarNode) -> Any:
+        if node.tag == STR_TAG:
+            return node.value
         try:
             value = self.constructor.construct_object(node, deep=True)
         except (ValueError, yaml.YAMLError):  # e.g. 2025-02-30: validation says what is wrong
