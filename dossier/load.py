@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .diagnostics import Diagnostic, Location, error
-from .yamltree import YamlDoc, parse_yaml
+from .parallel import map_chunks
+from .yamltree import YamlDoc, assemble_pieces, parse_pieces, parse_yaml, split_pieces
 
 ANNOTATIONS_FILE = "annotations.yaml"
 ARTICLES_DIR = "content/articles"
@@ -67,7 +68,7 @@ def split_front_matter(text: str, path: str, slug: str) -> tuple[MarkdownFile | 
     return MarkdownFile(slug, path, doc, body, end + 2), diagnostics
 
 
-def read_annotations(source: Path) -> tuple[YamlDoc | None, list[Diagnostic]]:
+def read_annotations(source: Path, cache: dict | None = None) -> tuple[YamlDoc | None, list[Diagnostic]]:
     """annotations.yaml as a document with positions (None if missing or unreadable)."""
     yaml_path = source / ANNOTATIONS_FILE
     if not yaml_path.is_file():
@@ -76,8 +77,30 @@ def read_annotations(source: Path) -> tuple[YamlDoc | None, list[Diagnostic]]:
     text, diagnostics = read_text(yaml_path.read_bytes(), ANNOTATIONS_FILE)
     if text is None:
         return None, diagnostics
-    doc, problems = parse_yaml(text, ANNOTATIONS_FILE)
+    doc, problems = parse_large_yaml(text, ANNOTATIONS_FILE, cache)
     return doc, diagnostics + problems
+
+
+def parse_large_yaml(text: str, file: str, cache: dict | None = None) -> tuple[YamlDoc | None, list[Diagnostic]]:
+    """Parse a long document item by item, on every core, reusing the items of `cache`
+    (piece text → result) that did not change; falls back to one whole parse, which also
+    gives the exact errors, whenever the pieces do not parse cleanly on their own."""
+    split = split_pieces(text)
+    if split is None:
+        return parse_yaml(text, file)
+    sections, pieces = split
+    cache = {} if cache is None else cache
+    todo = [p for p in pieces if p.text not in cache]
+    for piece, result in zip(todo, map_chunks(parse_pieces, todo, file)):
+        cache[piece.text] = result
+    doc = assemble_pieces(text, file, sections, pieces, [cache[p.text] for p in pieces])
+    if doc is None:
+        return parse_yaml(text, file)
+    if len(cache) > 2 * len(pieces) + 64:  # forget pieces that are gone
+        keep = {p.text for p in pieces}
+        for key in [k for k in cache if k not in keep]:
+            del cache[key]
+    return doc, []
 
 
 def load_dossier(source: Path) -> tuple[RawDossier, list[Diagnostic]]:

@@ -52,6 +52,45 @@ def check_schema(doc: YamlDoc, name: str) -> list[Diagnostic]:
     return diagnostics
 
 
+def check_skeleton(doc: YamlDoc, name: str) -> list[Diagnostic]:
+    """The top level of a document parsed in pieces: its sections, each emptied of its items."""
+    skeleton = {key: [] if isinstance(value, list) else {} if isinstance(value, dict) and key != "site" else value
+                for key, value in doc.value.items()}
+    return _explain(skeleton, doc, name, lambda path: path)
+
+
+def check_item(doc: YamlDoc, name: str, section: str, key, item) -> list[Diagnostic]:
+    """One item of a section, checked as the only item of its section."""
+    if isinstance(key, int):
+        mini, local = {section: [item]}, 0
+    else:
+        mini, local = {section: {key: item}}, key
+    return _explain(mini, doc, name, lambda path: (section, key) + path[2:] if path[1:2] == (local,) else path)
+
+
+def _explain(value, doc: YamlDoc, name: str, remap) -> list[Diagnostic]:
+    try:
+        _fast_check(name)(value)
+        return []
+    except fastjsonschema.JsonSchemaException:
+        pass
+    view = _Remapped(doc, remap, value)
+    diagnostics = []
+    for err in validator(name).iter_errors(value):
+        diagnostics += _describe(err, view)
+    return diagnostics
+
+
+class _Remapped:
+    """A document seen through a path mapping (item-local paths → document paths)."""
+
+    def __init__(self, doc: YamlDoc, remap, value):
+        self.doc, self.remap, self.value = doc, remap, value
+
+    def at(self, path):
+        return self.doc.at(self.remap(tuple(path)))
+
+
 def _describe(err: jsonschema.ValidationError, doc: YamlDoc) -> list[Diagnostic]:
     path = tuple(err.absolute_path)
     field = _field_name(path)

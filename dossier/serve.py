@@ -3,14 +3,15 @@ the browser after a good rebuild, and keep serving the last good site when one f
 
 The HTTP side is Tornado with livereload's WebSocket handlers (the browser side is its
 livereload.js, loaded as an external script so the pages' CSP needs no exception).
-Changes are noticed by polling file modification times every 100 ms; changes that arrive
-within the quiet period are rebuilt together, once.
+Changes are noticed with watchfiles (inotify and its kin); the edits of one save arrive as
+one batch and make one rebuild, of only what they touch (incremental.Session).
 """
 from __future__ import annotations
 
 import dataclasses
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -19,67 +20,66 @@ from typing import Callable
 from livereload.handlers import LiveReloadHandler, LiveReloadJSHandler
 from tornado import ioloop, web
 
-from .site import Config, build
+from .incremental import Session
+from .site import Config
 
-POLL_MS = 100
-QUIET_S = 0.15
-"""Wait this long after the last change before rebuilding: one rebuild per burst of saves."""
-WATCHED = ("content", "layouts", "annotations.yaml")
+WATCHED = ("content/", "layouts/", "annotations.yaml")
+STEP_MS = 30
+"""After a change, wait this long for more before rebuilding: a save of several files is one
+rebuild (watchfiles groups the events)."""
 
 
-def snapshot(source: Path) -> dict[str, tuple[int, int]]:
-    """path → (mtime_ns, size) of every watched file."""
-    state: dict[str, tuple[int, int]] = {}
-    for name in WATCHED:
-        top = source / name
-        if top.is_file():
-            st = top.stat()
-            state[str(top)] = (st.st_mtime_ns, st.st_size)
-            continue
-        for folder, dirs, files in os.walk(top):
-            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-            for file in files:
-                path = os.path.join(folder, file)
-                try:
-                    st = os.stat(path)
-                except OSError:
-                    continue  # deleted while we looked
-                state[path] = (st.st_mtime_ns, st.st_size)
-    return state
+def watched(source: Path, path: str) -> str | None:
+    """The path relative to the source if an edit there matters, else None."""
+    try:
+        relative = Path(path).resolve().relative_to(source.resolve()).as_posix()
+    except ValueError:
+        return None
+    name = relative.rsplit("/", 1)[-1]
+    if name.startswith(".") or name.endswith("~"):
+        return None  # editors' swap and backup files
+    if relative.startswith("content/"):
+        return relative if name.endswith(".md") else None  # not the editors' temporary files
+    return relative if relative.startswith(WATCHED) else None
 
 
 class Rebuilder:
-    """Watches the dossier and rebuilds after each burst of changes."""
+    """Rebuilds through an incremental Session after each burst of changes."""
 
     def __init__(self, config: Config, on_success: Callable[[], None], log=print):
+        self.session = Session(config)
         self.config = config
         self.on_success = on_success
         self.log = log
-        self.state = snapshot(config.source)
-        self.changed_at: float | None = None
         self.builds = 0
 
-    def rebuild(self) -> bool:
+    def rebuild(self, changed: set[str] | None = None) -> bool:
         started = time.perf_counter()
-        result = build(self.config)
+        try:
+            result = self.session.build(changed)
+        except Exception as exc:  # a bug must not take the server down: say so, keep serving
+            self.log(f"internal error while rebuilding: {type(exc).__name__}: {exc}; still serving the last good site")
+            return False
         self.builds += 1
         for d in result.diagnostics:
             self.log(d.format())
         if result.ok:
-            self.log(f"rebuilt {result.pages} pages in {(time.perf_counter() - started) * 1000:.0f} ms")
+            what = "everything" if changed is None else ", ".join(sorted(changed))
+            self.log(f"rebuilt ({what}) in {(time.perf_counter() - started) * 1000:.0f} ms")
             self.on_success()
         else:
             self.log("rebuild failed; still serving the last good site")
         return result.ok
 
-    def poll(self) -> None:
-        current = snapshot(self.config.source)
-        if current != self.state:
-            self.state = current
-            self.changed_at = time.monotonic()
-        elif self.changed_at is not None and time.monotonic() - self.changed_at >= QUIET_S:
-            self.changed_at = None
-            self.rebuild()
+
+def watch(source: Path, notify: Callable[[set[str]], None], stop: threading.Event) -> None:
+    """Call `notify(changed paths)` from a background thread after each burst of edits."""
+    import watchfiles
+    for changes in watchfiles.watch(source, step=STEP_MS, debounce=400, stop_event=stop,
+                                    watch_filter=lambda _, path: watched(source, path) is not None):
+        relevant = {r for r in (watched(source, path) for _, path in changes) if r}
+        if relevant:
+            notify(relevant)
 
 
 class SiteHandler(web.StaticFileHandler):
@@ -146,11 +146,30 @@ def serve(config: Config, host: str = "127.0.0.1", port: int = 8000) -> int:
         print(f"error: cannot listen on {host}:{port}: {exc.strerror} (try --port with another number)", file=sys.stderr)
         return 1
     log(f"serving {config.out} on http://{host}:{port}/ — press Ctrl-C to stop")
-    ioloop.PeriodicCallback(rebuilder.poll, POLL_MS).start()
+    loop = ioloop.IOLoop.current()
+    stop = threading.Event()
+    pending: set[str] = set()
+
+    def changed(paths: set[str]) -> None:  # runs on the IOLoop: builds never overlap
+        idle = not pending
+        pending.update(paths)
+        if idle:
+            loop.add_callback(flush)
+
+    def flush() -> None:
+        batch = set(pending)
+        pending.clear()
+        rebuilder.rebuild(batch)
+
+    thread = threading.Thread(target=watch, args=(config.source, lambda p: loop.add_callback(changed, p), stop),
+                              daemon=True)
+    thread.start()
     try:
-        ioloop.IOLoop.current().start()
+        loop.start()
     except KeyboardInterrupt:
         log("stopped")
+    finally:
+        stop.set()
     return 0
 
 

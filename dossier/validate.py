@@ -9,7 +9,7 @@ from .diagnostics import Diagnostic, Location, did_you_mean, error, warning
 from .load import ARTICLES_DIR, RawDossier, MarkdownFile
 from .model import (Annotation, Annotations, Article, Claim, ContentPage, Entity, Event, Inputs, PartialDate,
                     Reference, Relation, Site, Source, Update)
-from .schema import check_schema
+from .schema import check_item, check_schema, check_skeleton
 from .yamltree import YamlDoc
 
 DATE_RE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
@@ -128,8 +128,12 @@ def cross_check(inputs: Inputs) -> list[Diagnostic]:
 
 # ---- annotations.yaml ---------------------------------------------------------------------
 
-def validate_annotations(doc: YamlDoc | None, out: list[Diagnostic]) -> Annotations:
-    """annotations.yaml → Annotations; problems are appended to `out`."""
+def validate_annotations(doc: YamlDoc | None, out: list[Diagnostic], cache: dict | None = None) -> Annotations:
+    """annotations.yaml → Annotations; problems are appended to `out`.
+
+    A document parsed in pieces is checked piece by piece, and `cache` keeps each piece's
+    result while the piece is unchanged, so a rebuild after one edit re-checks one item.
+    """
     if doc is None:
         return Annotations(DEFAULT_SITE, {}, {}, {}, (), {}, ())
     if doc.value is None:
@@ -138,7 +142,11 @@ def validate_annotations(doc: YamlDoc | None, out: list[Diagnostic]) -> Annotati
         out.append(error(doc.at(()), "annotations.yaml must be a mapping with site, sources, entities, references, events, claims and annotations",
                          "start the file with 'site:' and the other sections, not with a list or a value"))
         return Annotations(DEFAULT_SITE, {}, {}, {}, (), {}, ())
-    out += check_schema(doc, "annotations")
+    whole = not doc.parts
+    if whole:
+        out += check_schema(doc, "annotations")
+    else:
+        out += check_skeleton(doc, "annotations")
     v = doc.value
     field = _Fields(doc, out)
     site_raw = v.get("site") if isinstance(v.get("site"), dict) else {}
@@ -148,24 +156,53 @@ def validate_annotations(doc: YamlDoc | None, out: list[Diagnostic]) -> Annotati
         language=field.text(site_raw, ("site", "language")) or DEFAULT_SITE.language,
         description=field.text(site_raw, ("site", "description")) or "",
     )
-    sources = {key: Source(key, field.text(item, ("sources", key, "name")) or key, field.text(item, ("sources", key, "rating")) or "unknown",
-                           field.text(item, ("sources", key, "rationale")) or "", field.text(item, ("sources", key, "url")),
-                           field.strings(item, ("sources", key, "disclosures")), doc.at(("sources", key)))
-               for key, item in _mapping(v, "sources")}
-    entities = {key: _entity(key, item, field) for key, item in _mapping(v, "entities")}
-    references = {key: Reference(
-        key, field.text(item, ("references", key, "title")) or key, field.text(item, ("references", key, "publisher")),
-        field.text(item, ("references", key, "author")), field.text(item, ("references", key, "url")),
-        field.date(item, ("references", key, "date")), field.date(item, ("references", key, "accessed")),
-        field.text(item, ("references", key, "archive")), field.text(item, ("references", key, "quote")),
-        field.text(item, ("references", key, "note")), doc.at(("references", key))) for key, item in _mapping(v, "references")}
-    events = tuple(e for e in (_event(i, item, field) for i, item in _sequence(v, "events")) if e)
-    claims = {key: Claim(key, field.text(item, ("claims", key, "statement")) or "", field.text(item, ("claims", key, "verdict")) or "unsupported",
-                         field.text(item, ("claims", key, "note")) or "", field.ids(item, ("claims", key, "cite")),
-                         field.ids(item, ("claims", key, "entities")), field.updates(item, ("claims", key, "updates")),
-                         doc.at(("claims", key))) for key, item in _mapping(v, "claims")}
-    annotations = tuple(a for a in (_annotation(i, item, field) for i, item in _sequence(v, "annotations")) if a)
-    return Annotations(site, sources, entities, references, events, claims, annotations)
+    built: dict[str, list] = {}
+    for section, builder in BUILDERS.items():
+        items = _mapping(v, section) if section in MAPPING_SECTIONS else _sequence(v, section)
+        results = built[section] = []
+        for key, item in items:
+            if whole:
+                results.append((key, builder(key, item, field)))
+                continue
+            cache_key = (section, key, doc.parts.get((section, key), (0,))[0], id(item))
+            if cache is None or cache_key not in cache:
+                problems: list[Diagnostic] = check_item(doc, "annotations", section, key, item)
+                result = builder(key, item, _Fields(doc, problems))
+                if cache is None:
+                    out += problems
+                    results.append((key, result))
+                    continue
+                cache[cache_key] = (result, problems, item)  # the item keeps id() unique while cached
+            result, problems, _ = cache[cache_key]
+            out += problems
+            results.append((key, result))
+    def keyed(section: str) -> dict:
+        return {key: obj for key, obj in built[section] if obj is not None}
+    return Annotations(site, keyed("sources"), keyed("entities"), keyed("references"),
+                       tuple(obj for _, obj in built["events"] if obj), keyed("claims"),
+                       tuple(obj for _, obj in built["annotations"] if obj))
+
+
+def _source(key: str, item: dict, field: _Fields) -> Source:
+    path = ("sources", key)
+    return Source(key, field.text(item, path + ("name",)) or key, field.text(item, path + ("rating",)) or "unknown",
+                  field.text(item, path + ("rationale",)) or "", field.text(item, path + ("url",)),
+                  field.strings(item, path + ("disclosures",)), field.doc.at(path))
+
+
+def _reference(key: str, item: dict, field: _Fields) -> Reference:
+    path = ("references", key)
+    text = lambda name: field.text(item, path + (name,))  # noqa: E731
+    return Reference(key, text("title") or key, text("publisher"), text("author"), text("url"),
+                     field.date(item, path + ("date",)), field.date(item, path + ("accessed",)), text("archive"),
+                     text("quote"), text("note"), field.doc.at(path))
+
+
+def _claim(key: str, item: dict, field: _Fields) -> Claim:
+    path = ("claims", key)
+    return Claim(key, field.text(item, path + ("statement",)) or "", field.text(item, path + ("verdict",)) or "unsupported",
+                 field.text(item, path + ("note",)) or "", field.ids(item, path + ("cite",)),
+                 field.ids(item, path + ("entities",)), field.updates(item, path + ("updates",)), field.doc.at(path))
 
 
 def _entity(key: str, item: dict, field: _Fields) -> Entity:
@@ -204,6 +241,11 @@ def _annotation(index: int, item: dict, field: _Fields) -> Annotation | None:
                       field.text(item, path + ("note",)) or "", field.ids(item, path + ("cite",)), field.ids(item, path + ("entities",)),
                       field.text(item, path + ("claim",)), field.updates(item, path + ("updates",)), field.doc.at(path),
                       field.doc.at(path + ("quote",)))
+
+
+BUILDERS = {"sources": _source, "entities": _entity, "references": _reference, "events": _event, "claims": _claim,
+            "annotations": _annotation}
+MAPPING_SECTIONS = {"sources", "entities", "references", "claims"}
 
 
 class _Fields:

@@ -7,6 +7,7 @@ keyed by its path (`("annotations", 3, "quote")`).
 from __future__ import annotations
 
 import datetime
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,8 +17,9 @@ from .diagnostics import Diagnostic, Location, error
 
 Path = tuple  # a path into the document: mapping keys (str) and list indexes (int)
 
-MAX_NODES = 1_000_000
-"""Limit on constructed nodes, so aliases cannot expand into a billion laughs."""
+NODE_ALLOWANCE = 1000
+"""Constructed nodes may not exceed the text's length plus this: without aliases every node
+takes at least one character, so only an alias bomb ("billion laughs") can pass it."""
 
 
 @dataclass
@@ -27,10 +29,20 @@ class YamlDoc:
     file: str
     positions: dict[Path, tuple[int, int]] = field(default_factory=dict)
     """path → (line, column), 1-based: for a mapping entry its key, for a list item its start."""
+    parts: dict[Path, tuple[int, dict]] = field(default_factory=dict)
+    """For a document parsed in pieces: an item's path → (line offset, positions within it)."""
 
     def at(self, path: Path) -> Location:
         """Location of the node at `path`, or of its nearest recorded ancestor."""
         path = tuple(path)
+        part = self.parts.get(path[:2])
+        if part is not None:
+            offset, positions = part
+            inner = path[2:]
+            while inner not in positions and inner:
+                inner = inner[:-1]
+            line, column = positions.get(inner, (1, 1))
+            return Location(self.file, line + offset, column)
         while path not in self.positions and path:
             path = path[:-1]
         line, column = self.positions.get(path, (1, 1))
@@ -66,7 +78,7 @@ def parse_yaml(text: str, file: str, line_offset: int = 0) -> tuple[YamlDoc | No
     if node is None:
         return doc, []
     diagnostics: list[Diagnostic] = []
-    builder = _Builder(doc, diagnostics, line_offset)
+    builder = _Builder(doc, diagnostics, line_offset, len(text) + NODE_ALLOWANCE)
     try:
         doc.value = builder.build(node, ())
     except _TooBig:
@@ -76,10 +88,11 @@ def parse_yaml(text: str, file: str, line_offset: int = 0) -> tuple[YamlDoc | No
 
 
 class _Builder:
-    def __init__(self, doc: YamlDoc, diagnostics: list[Diagnostic], line_offset: int):
+    def __init__(self, doc: YamlDoc, diagnostics: list[Diagnostic], line_offset: int, limit: int):
         self.doc = doc
         self.diagnostics = diagnostics
         self.line_offset = line_offset
+        self.limit = limit
         self.count = 0
         self.constructor = yaml.SafeLoader("")
 
@@ -88,7 +101,7 @@ class _Builder:
 
     def build(self, node: yaml.Node, path: Path) -> Any:
         self.count += 1
-        if self.count > MAX_NODES:
+        if self.count > self.limit:
             raise _TooBig
         if isinstance(node, yaml.MappingNode):
             return self.build_mapping(node, path)
@@ -137,3 +150,121 @@ class _Builder:
         if isinstance(value, float) and value != value:  # .nan is never meant
             return str(node.value)
         return value
+
+
+# ---- parsing a large document in pieces ---------------------------------------------------
+
+TOP_KEY = re.compile(r"([A-Za-z_][\w-]*):(?:[ \t]+#.*)?$")
+"""A top-level `key:` line whose value is a block on the following lines."""
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One item of a top-level block collection: parsed on its own, cacheable by its text."""
+
+    path: Path
+    """("annotations", 3) for a list item, ("entities", "meta") for a mapping entry."""
+    text: str
+    """The item's lines, as they are in the file."""
+    line: int
+    """0-based line of the file where the piece starts."""
+
+
+def split_pieces(text: str) -> tuple[dict[str, int], list[Piece]] | None:
+    """The document cut into top-level sections and their items, or None when its shape is
+    not the plain block style this handles (the caller then parses it whole)."""
+    lines = text.split("\n")
+    sections: dict[str, int] = {}
+    pieces: list[Piece] = []
+    starts = [i for i, line in enumerate(lines) if line and not line[0].isspace() and not line.startswith("#")]
+    for n, start in enumerate(starts):
+        match = TOP_KEY.match(lines[start])
+        if not match or match.group(1) in sections:
+            return None  # a flow value, a document marker, a duplicate key: let the full parser say
+        key = match.group(1)
+        sections[key] = start
+        end = starts[n + 1] if n + 1 < len(starts) else len(lines)
+        items = _split_items(lines, start + 1, end, key)
+        if items is None:
+            return None
+        pieces += items
+    return sections, pieces
+
+
+def _split_items(lines: list[str], start: int, end: int, section: str) -> list[Piece] | None:
+    body = [i for i in range(start, end) if lines[i].strip() and not lines[i].lstrip().startswith("#")]
+    if not body:
+        return []
+    first = lines[body[0]]
+    indent = len(first) - len(first.lstrip(" "))
+    if indent == 0 or "\t" in first[:indent + 1]:
+        return None
+    is_list = first[indent:].startswith("- ") or first[indent:] == "-"
+    heads = [i for i in body if len(lines[i]) - len(lines[i].lstrip(" ")) == indent]
+    pieces = []
+    for n, head in enumerate(heads):
+        stop = heads[n + 1] if n + 1 < len(heads) else end
+        item = lines[head][indent:]
+        if is_list != (item.startswith("- ") or item == "-"):
+            return None
+        key: Any = n
+        if not is_list:
+            match = re.match(r"([A-Za-z0-9_][\w.-]*):(\s|$)", item)
+            if not match:
+                return None
+            key = match.group(1)
+        pieces.append(Piece((section, key), "\n".join(lines[head:stop]), head))
+    return pieces
+
+
+def parse_piece(piece: Piece, file: str) -> tuple[Any, dict, list[Diagnostic]] | None:
+    """(value, positions relative to the piece, diagnostics) — None if it did not parse
+    cleanly on its own (the caller then parses the whole document, which says why)."""
+    doc, diagnostics = parse_yaml(piece.text, file)
+    if doc is None or diagnostics:
+        return None
+    value = doc.value
+    key = piece.path[1]
+    if isinstance(key, int):
+        if not isinstance(value, list) or len(value) != 1:
+            return None
+        prefix = (0,)
+    else:
+        if not isinstance(value, dict) or list(value) != [key]:
+            return None
+        prefix = (key,)
+    positions = {path[1:]: pos for path, pos in doc.positions.items() if path[:1] == prefix}
+    positions[()] = doc.positions.get(prefix, (1, 1))
+    return value[0] if isinstance(key, int) else value[key], positions, []
+
+
+def assemble_pieces(text: str, file: str, sections: dict[str, int], pieces: list[Piece],
+                    parsed: list[tuple[Any, dict, list] | None]) -> YamlDoc | None:
+    """The document from its parsed pieces; None if any piece failed."""
+    if any(p is None for p in parsed):
+        return None
+    doc = YamlDoc({}, file)
+    for key, line in sections.items():
+        doc.positions[(key,)] = (line + 1, 1)
+        doc.value[key] = None
+    for piece, result in zip(pieces, parsed):
+        section, key = piece.path
+        value, positions, _ = result
+        container = doc.value[section]
+        if container is None:
+            container = doc.value[section] = [] if isinstance(key, int) else {}
+        if isinstance(key, str) and key in container:
+            return None  # a duplicate key: the whole-document parse reports it with both lines
+        if isinstance(container, list):
+            container.append(value)
+        else:
+            container[key] = value
+        line, column = positions[()]
+        doc.positions[piece.path] = (line + piece.line, column)
+        doc.parts[piece.path] = (piece.line, positions)
+    return doc
+
+
+def parse_pieces(file: str, pieces: list[Piece]) -> list:
+    """parse_piece over a batch (the unit of work handed to a worker process)."""
+    return [parse_piece(piece, file) for piece in pieces]

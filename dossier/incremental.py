@@ -1,0 +1,203 @@
+"""Rebuilds for `serve`: keep the last build in memory and redo only what an edit touches.
+
+A `Session` caches, across rebuilds, annotations.yaml's items (by their text), each
+article's resolution (by its file's size and time and the annotations on it) and the
+hash of every page it wrote. After an edit it re-renders the pages that can depend on
+what changed — the edited articles first, then the entities they mention, their claims,
+and the index pages — and writes only the files whose bytes changed. A template or
+entity edit re-renders everything. The result is the same, byte for byte, as a cold
+build of the same files (tests/test_incremental.py holds it to that).
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+from pathlib import Path
+
+from . import drift, urls
+from .diagnostics import Diagnostic, has_errors, sort_diagnostics
+from .load import ANNOTATIONS_FILE, ARTICLES_DIR, list_markdown, load_markdown_file, read_annotations
+from .model import Dossier, Inputs, ResolvedArticle
+from .parallel import map_chunks
+from .render import Page, TemplateProblem, plan_pages, render_page
+from .resolve import alias_index, annotations_by_article, assemble, resolve_article
+from .site import BuildResult, Config, _environment, layout_dirs, load_pages, other_files
+from .validate import cross_check, validate_annotations, validate_article
+from .write import OutputError, copy_static, guard_output
+
+LIST_PAGES = (urls.HOME, urls.ARTICLES, urls.ENTITIES, urls.TIMELINE, urls.CLAIMS, urls.COMPARE, urls.CORRECTIONS,
+              urls.SOURCES, urls.REFERENCES)
+"""Pages that list every article or annotation: re-rendered after any content edit."""
+
+
+class Session:
+    """One dossier being served: its caches and its last good build."""
+
+    def __init__(self, config: Config):
+        self.config = config
+        self.yaml_cache: dict = {}
+        self.item_cache: dict = {}
+        self.article_cache: dict[str, tuple] = {}
+        self.written: dict[str, str] = {}
+        self.dossier: Dossier | None = None
+        self.annotations = None
+        self.annotation_problems: list[Diagnostic] = []
+        self.aliases_key = None
+
+    # ---- checking, with caches ----------------------------------------------------------
+
+    def check(self, yaml_changed: bool = True) -> tuple[Dossier | None, list[Diagnostic]]:
+        config = self.config
+        if yaml_changed or self.annotations is None:
+            doc, problems = read_annotations(config.source, self.yaml_cache)
+            annotations = validate_annotations(doc, problems, self.item_cache)
+            if config.base_url:
+                annotations = dataclasses.replace(
+                    annotations, site=dataclasses.replace(annotations.site, base_url=config.base_url.rstrip("/") + "/"))
+            self.annotations, self.annotation_problems, self.yaml_ok = annotations, problems, doc is not None
+        annotations = self.annotations
+        diagnostics = list(self.annotation_problems)
+        names = {e.id: e.name for e in annotations.entities.values()}
+        aliases_key = tuple(sorted((e.id, e.name, e.aliases) for e in annotations.entities.values()))
+        if aliases_key != self.aliases_key:
+            self.article_cache.clear()  # links and names in every body may change
+            self.aliases_key, self.aliases, self.names = aliases_key, alias_index(annotations), names
+        by_article = annotations_by_article(annotations)
+        paths, problems = list_markdown(config.source, ARTICLES_DIR)
+        diagnostics += problems
+        todo, resolved = [], {}
+        for relpath in paths:
+            key = self._article_key(relpath, by_article)
+            cached = self.article_cache.get(relpath)
+            if cached is not None and cached[0] == key:
+                result, problems = cached[1]
+                diagnostics += problems
+                if result is not None:
+                    resolved[result.article.slug] = result
+            else:
+                todo.append((relpath, key))
+        shared = (config.source, by_article, self.aliases, self.names)
+        for (relpath, key), outcome in zip(todo, map_chunks(_prepare, [r for r, _ in todo], shared)):
+            self.article_cache[relpath] = (key, outcome)
+            diagnostics += outcome[1]
+            if outcome[0] is not None:
+                resolved[outcome[0].article.slug] = outcome[0]
+        for gone in set(self.article_cache) - set(paths):
+            del self.article_cache[gone]
+        inputs = Inputs(annotations, {slug: r.article for slug, r in resolved.items()}, load_pages(config.source, diagnostics))
+        if self.yaml_ok:
+            diagnostics += cross_check(inputs)
+        dossier, problems = assemble(inputs, resolved)
+        problems += drift.compare(drift.read_lock(config.source), dossier)
+        diagnostics = sort_diagnostics(diagnostics + problems)
+        return (None if has_errors(diagnostics, config.strict) else dossier), diagnostics
+
+    def _article_key(self, relpath: str, by_article: dict) -> tuple:
+        try:
+            st = os.stat(self.config.source / relpath)
+        except OSError:
+            return (None,)
+        slug = relpath.rsplit("/", 1)[-1][:-3]
+        return (st.st_mtime_ns, st.st_size, tuple(map(id, by_article.get(slug, ()))))
+
+    # ---- building -----------------------------------------------------------------------
+
+    def build(self, changed: set[str] | None = None) -> BuildResult:
+        """Rebuild after `changed` (paths relative to the source; None: anything may have)."""
+        full = changed is None or self.dossier is None or any(p.startswith("layouts/") for p in changed)
+        yaml_changed = changed is None or ANNOTATIONS_FILE in changed
+        previous = self.dossier
+        dossier, diagnostics = self.check(yaml_changed)
+        if dossier is None:
+            return BuildResult(None, diagnostics)
+        if not full and previous is not None and _structure_changed(previous, dossier):
+            full = True
+        try:
+            guard_output(self.config.out, self.config.source)
+            pages = plan_pages(dossier)
+            wanted = pages if full else _affected(previous, dossier, pages)
+            written = self._write(dossier, wanted, full)
+            for path, content in other_files(dossier, pages).files.items():
+                written += self._put(path, content)
+        except TemplateProblem as problem:
+            return BuildResult(None, diagnostics + [problem.diagnostic])
+        except (OutputError, OSError) as exc:
+            from .diagnostics import Location, error
+            return BuildResult(None, diagnostics + [error(Location(str(self.config.out)), str(exc))])
+        self.dossier = dossier
+        drift.write_lock(self.config.source, dossier)
+        return BuildResult(dossier, diagnostics, max(1, written))
+
+    def _write(self, dossier: Dossier, pages: list[Page], full: bool) -> int:
+        out = self.config.out
+        out.mkdir(parents=True, exist_ok=True)
+        if full:
+            copy_static([d / "static" for d in reversed(layout_dirs(self.config))], out)
+        ordered = sorted(pages, key=lambda p: p.template != "article.html")  # the edited article first
+        if len(ordered) >= 48:
+            rendered = map_chunks(_render, ordered, (dossier, layout_dirs(self.config)))
+        else:
+            rendered = _render((dossier, layout_dirs(self.config)), ordered)
+        return sum(self._put(path, html) for path, html in rendered)
+
+    def _put(self, path: str, content: str | bytes) -> int:
+        """Write one file if its bytes changed, atomically (the browser never reads half)."""
+        data = content.encode("utf-8") if isinstance(content, str) else content
+        digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+        target = self.config.out / path
+        if self.written.get(path) == digest and target.exists():
+            return 0
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+        self.written[path] = digest
+        return 1
+
+
+def _prepare(shared: tuple, relpaths: list[str]) -> list[tuple[ResolvedArticle | None, list[Diagnostic]]]:
+    source, by_article, aliases, names = shared
+    results = []
+    for relpath in relpaths:
+        file, diagnostics = load_markdown_file(source, relpath)
+        article = validate_article(file, diagnostics) if file is not None else None
+        if article is None:
+            results.append((None, diagnostics))
+            continue
+        resolved, problems = resolve_article(article, by_article.get(article.slug, []), aliases, names)
+        results.append((resolved, diagnostics + problems))
+    return results
+
+
+def _render(shared: tuple, pages: list[Page]) -> list[tuple[str, str]]:
+    dossier, layouts = shared
+    env = _environment(tuple(layouts))
+    return [(urls.output_path(page.url), render_page(env, dossier, page)) for page in pages]
+
+
+def _structure_changed(old: Dossier, new: Dossier) -> bool:
+    """Whether something every page may show changed: site, sources, entities, references,
+    claims, events or content pages. Then every page is re-rendered."""
+    return (old.site != new.site or old.sources != new.sources or old.entities != new.entities
+            or old.references != new.references or old.claims != new.claims or old.events != new.events
+            or old.pages != new.pages or list(old.articles) != list(new.articles))
+
+
+def _affected(old: Dossier, new: Dossier, pages: list[Page]) -> list[Page]:
+    """The pages an edit of articles or annotations can change."""
+    changed = {slug for slug, r in new.articles.items() if old.articles.get(slug) != r}
+    entities, claims = set(), set()
+    for d in (old, new):
+        for slug in changed:
+            resolved = d.articles.get(slug)
+            if resolved is None:
+                continue
+            entities.update(m.entity for m in resolved.mentions)
+            for anc in resolved.anchors:
+                entities.update(anc.annotation.entities)
+                if anc.annotation.claim:
+                    claims.add(anc.annotation.claim)
+    wanted = set(LIST_PAGES) | {urls.article(s) for s in changed} | {urls.entity(e) for e in entities} \
+        | {urls.claim(c) for c in claims}
+    return [page for page in pages if page.url in wanted]
