@@ -20,7 +20,7 @@ BLOCK_BREAK = "\n\n"
 """What separates two blocks (paragraphs, cells, list items) in the extracted text."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Chunk:
     """A run of article text that comes from one inline token."""
 
@@ -37,7 +37,7 @@ class Chunk:
     """Whether the chunk is part of a heading."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ParsedBody:
     tokens: list[Token]
     """markdown-it's block tokens; text-bearing inline children carry meta['chunk']."""
@@ -46,7 +46,7 @@ class ParsedBody:
     chunks: tuple[Chunk, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Highlight:
     start: int
     end: int
@@ -56,7 +56,7 @@ class Highlight:
     """Classes of the mark: the first annotation's kind and verdict, `overlap` if several."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Decorations:
     """What to weave into a body when it is rendered."""
 

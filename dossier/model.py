@@ -44,7 +44,7 @@ ARTICLE_KINDS = ("news", "analysis", "opinion", "republication", "aggregator")
 ENTITY_TYPES = ("person", "company", "organization", "publication", "product", "place")
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class PartialDate:
     """A calendar date known to year, month or day precision."""
 
@@ -71,7 +71,7 @@ class PartialDate:
         return self.iso
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Site:
     title: str
     """The dossier's name, shown in every page header."""
@@ -83,7 +83,7 @@ class Site:
     """One or two sentences on what the dossier covers."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Update:
     date: PartialDate
     """When the correction was made."""
@@ -92,7 +92,7 @@ class Update:
     location: Location
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Source:
     id: str
     """Key under `sources:`; the publisher id articles refer to."""
@@ -107,7 +107,7 @@ class Source:
     location: Location
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Relation:
     type: str
     """What `target` is to the owning entity, e.g. `investor`, `ceo`, `subsidiary`."""
@@ -121,7 +121,7 @@ class Relation:
     location: Location
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entity:
     id: str
     name: str
@@ -135,7 +135,7 @@ class Entity:
     location: Location
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Reference:
     id: str
     title: str
@@ -152,7 +152,7 @@ class Reference:
     location: Location
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Event:
     id: str
     """Stable id: given, or derived from date and title; the fragment on /timeline/."""
@@ -164,7 +164,7 @@ class Event:
     location: Location
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Claim:
     id: str
     statement: str
@@ -176,7 +176,7 @@ class Claim:
     location: Location
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Annotation:
     id: str
     """Unique; the fragment `#id` on the article page."""
@@ -199,7 +199,7 @@ class Annotation:
     """Where the `quote:` field is, for anchoring errors."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Article:
     slug: str
     """File name without `.md`; the URL segment /articles/<slug>/."""
@@ -219,7 +219,7 @@ class Article:
     location: Location
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ContentPage:
     slug: str
     title: str
@@ -228,7 +228,7 @@ class ContentPage:
     location: Location
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Annotations:
     """Everything `annotations.yaml` declares, validated and typed."""
 
@@ -241,7 +241,7 @@ class Annotations:
     annotations: tuple[Annotation, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Inputs:
     """The validated content of one dossier folder."""
 
@@ -250,7 +250,7 @@ class Inputs:
     pages: dict[str, ContentPage]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Span:
     """A half-open range [start, end) in an article's rendered text."""
 
@@ -258,7 +258,7 @@ class Span:
     end: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Anchor:
     annotation: Annotation
     span: Span
@@ -274,7 +274,7 @@ class Anchor:
     """Line of the article file where the quote starts."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Mention:
     entity: str
     article: str
@@ -285,7 +285,7 @@ class Mention:
     """Whether this mention became a link (the first of its entity in each paragraph)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ResolvedArticle:
     article: Article
     text: str
@@ -299,7 +299,7 @@ class ResolvedArticle:
     """The body as HTML with marks, note references and entity links (see render.article_body)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TimelineEntry:
     date: PartialDate
     id: str
@@ -310,7 +310,7 @@ class TimelineEntry:
     """Set for article-publication entries."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Index:
     """Backlinks: who points at each id, each list in a stable order."""
 
@@ -323,11 +323,13 @@ class Index:
     events_by_entity: dict[str, list[Event]]
     claims_by_entity: dict[str, list[Claim]]
     articles_by_source: dict[str, list[Article]]
+    republished_by: dict[str, list[Article]]
+    """article slug → the articles whose `republishes` names it."""
     citers_of_reference: dict[str, list[tuple[str, str, str]]]
     """reference id → (kind, id, label) of claims, events and relations that cite it."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Dossier:
     """The fully resolved dossier the renderer turns into pages."""
 

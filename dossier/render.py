@@ -83,7 +83,8 @@ def plan_pages(d: Dossier) -> list[Page]:
         Page(urls.ENTITIES, "entities.html", {"by_type": _entities_by_type(d)}),
         Page(urls.TIMELINE, "timeline.html", {"years": _timeline_groups(d)}),
         Page(urls.CLAIMS, "claims.html", {"groups": _claims_groups(d)}),
-        Page(urls.COMPARE, "compare.html", {}),
+        Page(urls.COMPARE, "compare.html", {"columns": [r for r in d.articles.values()
+                                                        if any(a.annotation.claim for a in r.anchors)]}),
         Page(urls.CORRECTIONS, "corrections.html", {"corrections": _corrections(d)}),
         Page(urls.SOURCES, "sources.html", {}),
         Page(urls.REFERENCES, "references.html", {}),
@@ -139,7 +140,7 @@ def tally(anchors) -> list[tuple[str, int]]:
 def _article_context(d: Dossier, resolved: ResolvedArticle, link: urls.Linker) -> dict:
     return {"resolved": resolved, "article": resolved.article, "source": d.sources.get(resolved.article.source),
             "body": Markup(resolved.body_html), "anchors": resolved.anchors,
-            "republished_by": [r.article for r in d.articles.values() if r.article.republishes == resolved.article.slug]}
+            "republished_by": d.index.republished_by.get(resolved.article.slug, [])}
 
 
 def _entity_context(d: Dossier, entity_id: str) -> dict:

@@ -1,8 +1,9 @@
 """Inputs → Dossier: anchor every quote, find every entity mention, build the timeline and
-the backlinks the pages need. Pure: no I/O; parsed bodies are cached by their text."""
+the backlinks the pages need. Pure: no I/O; recently parsed bodies are cached by their text."""
 from __future__ import annotations
 
 import bisect
+from functools import lru_cache
 from collections import defaultdict
 
 from . import anchor as anchoring
@@ -13,21 +14,11 @@ from .markdown import ParsedBody, annotated_body_html, parse_body
 from .model import (Anchor, Annotation, Annotations, Article, Dossier, Index, Inputs, Mention, PartialDate, ResolvedArticle,
                     Span, TimelineEntry)
 
-_PARSED: dict[str, ParsedBody] = {}
-"""Parsed bodies by their Markdown source, so a rebuild re-parses only what changed."""
-
-
+@lru_cache(maxsize=64)
 def parsed_body(source: str) -> ParsedBody:
-    parsed = _PARSED.get(source)
-    if parsed is None:
-        parsed = _PARSED[source] = parse_body(source)
-    return parsed
-
-
-def forget_unused(sources: set[str]) -> None:
-    """Drop cached parses whose body is no longer in the dossier."""
-    for key in set(_PARSED) - sources:
-        del _PARSED[key]
+    """The parsed body, kept for the few articles edited most recently (serve re-anchors
+    an article whose annotations change without re-parsing it); a cold build parses once."""
+    return parse_body(source)
 
 
 def alias_index(annotations: Annotations) -> AliasIndex:
@@ -191,11 +182,13 @@ def _index(inputs: Inputs, articles: dict[str, ResolvedArticle], anchors: dict[s
             claims_by_entity[entity_id].append(claim)
         for ref in dict.fromkeys(claim.cite):
             citers[ref].append(("claim", claim.id, claim.statement))
-    by_source = defaultdict(list)
+    by_source, republished_by = defaultdict(list), defaultdict(list)
     for resolved in articles.values():
         by_source[resolved.article.source].append(resolved.article)
+        if resolved.article.republishes:
+            republished_by[resolved.article.republishes].append(resolved.article)
     return Index(dict(by_entity), dict(by_reference), dict(by_claim), dict(mentions), dict(relations_to),
-                 dict(events_by_entity), dict(claims_by_entity), dict(by_source), dict(citers))
+                 dict(events_by_entity), dict(claims_by_entity), dict(by_source), dict(republished_by), dict(citers))
 
 
 def _unused_entities(inputs: Inputs, index: Index) -> list[Diagnostic]:
