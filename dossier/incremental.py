@@ -47,15 +47,20 @@ class Session:
 
     # ---- checking, with caches ----------------------------------------------------------
 
-    def check(self, yaml_changed: bool = True) -> tuple[Dossier | None, list[Diagnostic]]:
+    def load_annotations(self) -> None:
+        """Re-read annotations.yaml, re-checking only the items whose text changed."""
         config = self.config
-        if yaml_changed or self.annotations is None:
-            doc, problems = read_annotations(config.source, self.yaml_cache)
-            annotations = validate_annotations(doc, problems, self.item_cache)
-            if config.base_url:
-                annotations = dataclasses.replace(
-                    annotations, site=dataclasses.replace(annotations.site, base_url=config.base_url.rstrip("/") + "/"))
-            self.annotations, self.annotation_problems, self.yaml_ok = annotations, problems, doc is not None
+        doc, problems = read_annotations(config.source, self.yaml_cache)
+        annotations = validate_annotations(doc, problems, self.item_cache)
+        if config.base_url:
+            annotations = dataclasses.replace(
+                annotations, site=dataclasses.replace(annotations.site, base_url=config.base_url.rstrip("/") + "/"))
+        self.annotations, self.annotation_problems, self.yaml_ok = annotations, problems, doc is not None
+
+    def check(self) -> tuple[Dossier | None, list[Diagnostic]]:
+        config = self.config
+        if self.annotations is None:
+            self.load_annotations()
         annotations = self.annotations
         diagnostics = list(self.annotation_problems)
         names = {e.id: e.name for e in annotations.entities.values()}
@@ -107,8 +112,12 @@ class Session:
         """Rebuild after `changed` (paths relative to the source; None: anything may have)."""
         full = changed is None or self.dossier is None or any(p.startswith("layouts/") for p in changed)
         yaml_changed = changed is None or ANNOTATIONS_FILE in changed
-        previous = self.dossier
-        dossier, diagnostics = self.check(yaml_changed)
+        previous, before = self.dossier, self.annotations
+        if yaml_changed or self.annotations is None:
+            self.load_annotations()
+        if not full and previous is not None and before is not None:
+            self._write_edited_first(previous, before, changed)
+        dossier, diagnostics = self.check()
         if dossier is None:
             return BuildResult(None, diagnostics)
         if not full and previous is not None and _structure_changed(previous, dossier):
@@ -128,6 +137,34 @@ class Session:
         self.dossier = dossier
         drift.write_lock(self.config.source, dossier)
         return BuildResult(dossier, diagnostics, max(1, written))
+
+    def _write_edited_first(self, previous: Dossier, before, changed: set[str]) -> None:
+        """Put the edited articles' pages on disk before the rest of the rebuild, when they
+        resolve cleanly on their own (the full check that follows may still refuse the build)."""
+        annotations = self.annotations
+        if self.annotation_problems or annotations.entities != before.entities:
+            return  # let the full check report it, or re-render everything
+        now, then = {id(a) for a in annotations.annotations}, {id(a) for a in before.annotations}
+        slugs = {a.article for a in annotations.annotations if id(a) not in then}
+        slugs |= {a.article for a in before.annotations if id(a) not in now}
+        slugs |= {p.rsplit("/", 1)[-1][:-3] for p in changed if p.startswith(ARTICLES_DIR + "/")}
+        if not slugs or len(slugs) > 8:
+            return
+        shared = (self.config.source, annotations_by_article(annotations), self.aliases, self.names)
+        articles = dict(previous.articles)
+        pages = []
+        for slug in sorted(slugs):
+            (resolved, problems), = _prepare(shared, [f"{ARTICLES_DIR}/{slug}.md"])
+            if resolved is None or problems or resolved.article.source not in previous.sources:
+                return
+            articles[slug] = resolved
+            pages.append(Page(urls.article(slug), "article.html", {"slug": slug}))
+        provisional = dataclasses.replace(previous, articles=articles)
+        try:
+            for path, html in _render((provisional, layout_dirs(self.config)), pages):
+                self._put(path, html)
+        except (TemplateProblem, KeyError):
+            return
 
     def _write(self, dossier: Dossier, pages: list[Page], full: bool) -> int:
         out = self.config.out

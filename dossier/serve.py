@@ -21,6 +21,8 @@ from livereload.handlers import LiveReloadHandler, LiveReloadJSHandler
 from tornado import ioloop, web
 
 from .incremental import Session
+from .search import index_site
+from .write import OutputError
 from .site import Config
 
 WATCHED = ("content/", "layouts/", "annotations.yaml")
@@ -52,6 +54,7 @@ class Rebuilder:
         self.on_success = on_success
         self.log = log
         self.builds = 0
+        self.indexer = BackgroundIndexer(config.out, log)
 
     def rebuild(self, changed: set[str] | None = None) -> bool:
         started = time.perf_counter()
@@ -67,9 +70,34 @@ class Rebuilder:
             what = "everything" if changed is None else ", ".join(sorted(changed))
             self.log(f"rebuilt ({what}) in {(time.perf_counter() - started) * 1000:.0f} ms")
             self.on_success()
+            if self.config.search:
+                self.indexer.request()
         else:
             self.log("rebuild failed; still serving the last good site")
         return result.ok
+
+
+class BackgroundIndexer:
+    """Re-runs the search indexer after rebuilds, in the background, one run at a time, so
+    a page is on disk (and the browser reloaded) without waiting for the index."""
+
+    def __init__(self, out: Path, log):
+        self.out, self.log = out, log
+        self.lock = threading.Lock()
+        self.wanted = threading.Event()
+        threading.Thread(target=self._loop, daemon=True).start()
+
+    def request(self) -> None:
+        self.wanted.set()
+
+    def _loop(self) -> None:
+        while True:
+            self.wanted.wait()
+            self.wanted.clear()
+            try:
+                index_site(self.out)
+            except OutputError as exc:
+                self.log(f"search index not updated: {exc}")
 
 
 def watch(source: Path, notify: Callable[[set[str]], None], stop: threading.Event) -> None:
