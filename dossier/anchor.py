@@ -187,6 +187,10 @@ def nearest_passage(text: str, quote: str) -> Nearest | None:
     if best == 0:
         return None
     passage = words[best_at:best_at + size]
+    while len(passage) > 1 and _bare(passage[0][2]) not in need:  # drop the window's loose ends
+        passage = passage[1:]
+    while len(passage) > 1 and _bare(passage[-1][2]) not in need:
+        passage = passage[:-1]
     found = [text[s:e] for s, e, _ in passage]
     given = fold(quote).split()
     return Nearest(Span(passage[0][0], passage[-1][1]), describe_difference([fold(w) for w in found], given, found))

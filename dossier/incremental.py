@@ -22,7 +22,7 @@ from .model import Dossier, Inputs, ResolvedArticle
 from .parallel import map_chunks
 from .render import Page, TemplateProblem, plan_pages, render_page
 from .resolve import alias_index, annotations_by_article, assemble, resolve_article
-from .site import BuildResult, Config, _environment, layout_dirs, load_pages, other_files
+from .site import _ENVIRONMENTS, BuildResult, Config, _environment, layout_dirs, load_pages, other_files
 from .validate import cross_check, validate_annotations, validate_article
 from .write import OutputError, copy_static, guard_output
 
@@ -55,7 +55,8 @@ class Session:
         if config.base_url:
             annotations = dataclasses.replace(
                 annotations, site=dataclasses.replace(annotations.site, base_url=config.base_url.rstrip("/") + "/"))
-        self.annotations, self.annotation_problems, self.yaml_ok = annotations, problems, doc is not None
+        self.annotations, self.annotation_problems = annotations, problems
+        self.yaml_ok = doc is not None and isinstance(doc.value, dict)
 
     def check(self) -> tuple[Dossier | None, list[Diagnostic]]:
         config = self.config
@@ -111,6 +112,8 @@ class Session:
     def build(self, changed: set[str] | None = None) -> BuildResult:
         """Rebuild after `changed` (paths relative to the source; None: anything may have)."""
         full = changed is None or self.dossier is None or any(p.startswith("layouts/") for p in changed)
+        if full:
+            _ENVIRONMENTS.clear()  # templates may have been added, removed or overridden
         yaml_changed = changed is None or ANNOTATIONS_FILE in changed
         previous, before = self.dossier, self.annotations
         if yaml_changed or self.annotations is None:

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from .markdown import Chunk
 
-SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+|\n")
+SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+|\n\n")
+"""Where a sentence ends: after . ! ? … (and closing quotes), or at a paragraph break."""
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,19 @@ ARTICLE_KINDS = ("news", "analysis", "opinion", "republication", "aggregator")
 ENTITY_TYPES = ("person", "company", "organization", "publication", "product", "place")
 
 
+class Located:
+    """An item that knows where each of its fields is written."""
+
+    __slots__ = ()
+
+    def at(self, name: str) -> Location:
+        """The location of field `name`, or of the item when the field is not written."""
+        for field_name, line, column in self.fields:
+            if field_name == name:
+                return Location(self.location.path, line, column)
+        return self.location
+
+
 @dataclass(frozen=True, order=True, slots=True)
 class PartialDate:
     """A calendar date known to year, month or day precision."""
@@ -93,7 +106,7 @@ class Update:
 
 
 @dataclass(frozen=True, slots=True)
-class Source:
+class Source(Located):
     id: str
     """Key under `sources:`; the publisher id articles refer to."""
     name: str
@@ -105,10 +118,12 @@ class Source:
     disclosures: tuple[str, ...]
     """Conflicts of interest, one sentence each."""
     location: Location
+    fields: tuple[tuple[str, int, int], ...] = ()
+    """(field, line, column) of each field as written: errors point at the field."""
 
 
 @dataclass(frozen=True, slots=True)
-class Relation:
+class Relation(Located):
     type: str
     """What `target` is to the owning entity, e.g. `investor`, `ceo`, `subsidiary`."""
     target: str
@@ -119,10 +134,12 @@ class Relation:
     note: str | None
     cite: tuple[str, ...]
     location: Location
+    fields: tuple[tuple[str, int, int], ...] = ()
+    """(field, line, column) of each field as written: errors point at the field."""
 
 
 @dataclass(frozen=True, slots=True)
-class Entity:
+class Entity(Located):
     id: str
     name: str
     type: str
@@ -133,10 +150,12 @@ class Entity:
     wikidata: str | None
     relations: tuple[Relation, ...]
     location: Location
+    fields: tuple[tuple[str, int, int], ...] = ()
+    """(field, line, column) of each field as written: errors point at the field."""
 
 
 @dataclass(frozen=True, slots=True)
-class Reference:
+class Reference(Located):
     id: str
     title: str
     publisher: str | None
@@ -150,10 +169,12 @@ class Reference:
     note: str | None
     """How the editors saw it; why no URL is given when none is known."""
     location: Location
+    fields: tuple[tuple[str, int, int], ...] = ()
+    """(field, line, column) of each field as written: errors point at the field."""
 
 
 @dataclass(frozen=True, slots=True)
-class Event:
+class Event(Located):
     id: str
     """Stable id: given, or derived from date and title; the fragment on /timeline/."""
     date: PartialDate
@@ -162,10 +183,12 @@ class Event:
     entities: tuple[str, ...]
     cite: tuple[str, ...]
     location: Location
+    fields: tuple[tuple[str, int, int], ...] = ()
+    """(field, line, column) of each field as written: errors point at the field."""
 
 
 @dataclass(frozen=True, slots=True)
-class Claim:
+class Claim(Located):
     id: str
     statement: str
     verdict: str
@@ -174,10 +197,12 @@ class Claim:
     entities: tuple[str, ...]
     updates: tuple[Update, ...]
     location: Location
+    fields: tuple[tuple[str, int, int], ...] = ()
+    """(field, line, column) of each field as written: errors point at the field."""
 
 
 @dataclass(frozen=True, slots=True)
-class Annotation:
+class Annotation(Located):
     id: str
     """Unique; the fragment `#id` on the article page."""
     article: str
@@ -197,10 +222,12 @@ class Annotation:
     location: Location
     quote_location: Location
     """Where the `quote:` field is, for anchoring errors."""
+    fields: tuple[tuple[str, int, int], ...] = ()
+    """(field, line, column) of each field as written: errors point at the field."""
 
 
 @dataclass(frozen=True, slots=True)
-class Article:
+class Article(Located):
     slug: str
     """File name without `.md`; the URL segment /articles/<slug>/."""
     title: str
@@ -217,6 +244,8 @@ class Article:
     body_line: int
     """File line number of the body's first line."""
     location: Location
+    fields: tuple[tuple[str, int, int], ...] = ()
+    """(field, line, column) of each field as written: errors point at the field."""
 
 
 @dataclass(frozen=True, slots=True)

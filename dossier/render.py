@@ -45,8 +45,8 @@ class TemplateProblem(Exception):
 
 def make_environment(layouts: list[Path]) -> jinja2.Environment:
     """Templates from the dossier's own layouts/ first, then the built-in ones."""
-    env = jinja2.Environment(
-        loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(p)) for p in layouts if p.is_dir()]),
+    env = jinja2.Environment(  # folders that don't exist (yet) just find nothing
+        loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(p)) for p in layouts]),
         autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
         keep_trailing_newline=True)
     env.filters.update(md=_md, inline=_inline, date=format_date)
@@ -112,7 +112,7 @@ def render_page(env: jinja2.Environment, d: Dossier, page: Page) -> str:
     try:
         return env.get_template(page.template).render(context)
     except jinja2.TemplateSyntaxError as exc:
-        raise TemplateProblem(error(Location(f"layouts/{exc.filename or exc.name or page.template}", exc.lineno or 0),
+        raise TemplateProblem(error(Location(f"layouts/{exc.name or Path(exc.filename or page.template).name}", exc.lineno or 0),
                                     f"template syntax error: {exc.message}", "fix the template tag on this line")) from None
     except jinja2.TemplateError as exc:
         where = _template_frame(exc) or Location(f"layouts/{page.template}")

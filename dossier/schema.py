@@ -93,6 +93,8 @@ class _Remapped:
 
 def _describe(err: jsonschema.ValidationError, doc: YamlDoc) -> list[Diagnostic]:
     path = tuple(err.absolute_path)
+    if "propertyNames" in err.absolute_schema_path:  # the error is about a key: point at it
+        path = path + (err.instance,)
     field = _field_name(path)
     schema = err.schema if isinstance(err.schema, dict) else {}
     kind = err.validator
@@ -159,14 +161,18 @@ def _field_name(path: tuple) -> str:
     return "the document"
 
 
+SINGULAR = {"sources": "source", "entities": "entity", "references": "reference", "events": "event",
+            "claims": "claim", "annotations": "annotation", "relations": "relation", "updates": "update",
+            "aliases": "alias", "disclosures": "disclosure"}
+
+
 def _item_name(path: tuple) -> str:
     """`annotation 3`, `entity 'meta'`… for messages about a whole item."""
     if not path:
         return "the document"
-    if len(path) >= 2 and isinstance(path[-1], int):
-        return f"{path[-2].rstrip('s')} {path[-1] + 1}"
     if len(path) >= 2:
-        return f"{path[-2].rstrip('s')} '{path[-1]}'"
+        section = SINGULAR.get(str(path[-2]), str(path[-2]))
+        return f"{section} {path[-1] + 1}" if isinstance(path[-1], int) else f"{section} '{path[-1]}'"
     return f"'{path[-1]}'"
 
 

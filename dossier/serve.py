@@ -164,19 +164,10 @@ def serve(config: Config, host: str = "127.0.0.1", port: int = 8000) -> int:
     """Serve until interrupted; returns the exit code."""
     config = dataclasses.replace(config, base_url=f"http://{host}:{port}/")
     log = _printer()
-    rebuilder = Rebuilder(config, lambda: LiveReloadHandler.reload_waiters("*"), log)
-    rebuilder.rebuild()
-    config.out.mkdir(parents=True, exist_ok=True)
-    app = make_app(config.out)
-    try:
-        app.listen(port, address=host)
-    except OSError as exc:
-        print(f"error: cannot listen on {host}:{port}: {exc.strerror} (try --port with another number)", file=sys.stderr)
-        return 1
-    log(f"serving {config.out} on http://{host}:{port}/ — press Ctrl-C to stop")
     loop = ioloop.IOLoop.current()
     stop = threading.Event()
     pending: set[str] = set()
+    rebuilder = Rebuilder(config, lambda: LiveReloadHandler.reload_waiters("*"), log)
 
     def changed(paths: set[str]) -> None:  # runs on the IOLoop: builds never overlap
         idle = not pending
@@ -189,9 +180,20 @@ def serve(config: Config, host: str = "127.0.0.1", port: int = 8000) -> int:
         pending.clear()
         rebuilder.rebuild(batch)
 
+    # Watch before the first build, so an edit saved while it runs is not lost.
     thread = threading.Thread(target=watch, args=(config.source, lambda p: loop.add_callback(changed, p), stop),
                               daemon=True)
     thread.start()
+    rebuilder.rebuild()
+    config.out.mkdir(parents=True, exist_ok=True)
+    app = make_app(config.out)
+    try:
+        app.listen(port, address=host)
+    except OSError as exc:
+        stop.set()
+        print(f"error: cannot listen on {host}:{port}: {exc.strerror} (try --port with another number)", file=sys.stderr)
+        return 1
+    log(f"serving {config.out} on http://{host}:{port}/ — press Ctrl-C to stop")
     try:
         loop.start()
     except KeyboardInterrupt:

@@ -58,6 +58,7 @@ class BuildResult:
 
 def check(config: Config) -> tuple[Dossier | None, list[Diagnostic]]:
     """Load, validate and resolve; the dossier is None when there are errors."""
+    _ENVIRONMENTS.clear()  # a layouts/ folder may have appeared since the last build
     with stage("read annotations.yaml"):
         doc, diagnostics = read_annotations(config.source)          # annotations.yaml, with positions
     with stage("validate annotations"):
@@ -78,7 +79,7 @@ def check(config: Config) -> tuple[Dossier | None, list[Diagnostic]]:
             resolved[article.article.slug] = article
     inputs = Inputs(annotations, {slug: r.article for slug, r in resolved.items()}, load_pages(config.source, diagnostics))
     with stage("cross-check and assemble"):
-        if doc is not None:                                         # else every id would look dangling
+        if doc is not None and isinstance(doc.value, dict):     # else every id would look dangling
             diagnostics += cross_check(inputs)                      # ids exist and are unique
         dossier, problems = assemble(inputs, resolved)              # order, timeline, backlinks
     problems += drift.compare(drift.read_lock(config.source), dossier)  # what moved since the lock

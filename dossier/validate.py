@@ -48,64 +48,68 @@ def validate(raw: RawDossier) -> tuple[Inputs, list[Diagnostic]]:
         if page is not None:
             pages[page.slug] = page
     inputs = Inputs(annotations, articles, pages)
-    if raw.annotations is not None:  # else every reference would look dangling
+    if raw.annotations is not None and isinstance(raw.annotations.value, dict):  # else every id would look dangling
         diagnostics += cross_check(inputs)
     return inputs, diagnostics
 
 
 def cross_check(inputs: Inputs) -> list[Diagnostic]:
-    """Every id an item refers to must exist; ids must be unique."""
+    """Every id an item refers to must exist; ids must be unique. Errors point at the field."""
     a = inputs.annotations
     out: list[Diagnostic] = []
 
-    def refer(location: Location, what: str, value: str | None, known: dict) -> None:
+    def refer(item, name: str, what: str, value: str | None, known: dict) -> None:
         if value is not None and value not in known:
-            out.append(error(location, f"unknown {what} '{value}'", did_you_mean(value, known) or f"define it under '{_plural(what)}:'"))
+            hint = did_you_mean(value, known) or f"define it under '{_plural(what)}:'"
+            out.append(error(item.at(name), f"unknown {what} '{value}'", hint))
 
     for article in inputs.articles.values():
-        refer(article.location, "source", article.source, a.sources)
+        refer(article, "source", "source", article.source, a.sources)
         if article.republishes == article.slug:
-            out.append(error(article.location, "an article cannot republish itself", "remove 'republishes' or name another article"))
-        else:
-            refer(article.location, "article", article.republishes, inputs.articles)
+            out.append(error(article.at("republishes"), "an article cannot republish itself",
+                             "remove 'republishes' or name another article"))
+        elif article.republishes is not None and article.republishes not in inputs.articles:
+            out.append(error(article.at("republishes"), f"unknown article '{article.republishes}'",
+                             did_you_mean(article.republishes, inputs.articles)
+                             or f"add {ARTICLES_DIR}/{article.republishes}.md or fix the slug"))
     for entity in a.entities.values():
         for relation in entity.relations:
             if relation.target == entity.id:
-                out.append(error(relation.location, f"entity '{entity.id}' has a relation to itself", "point 'target' at another entity"))
-            refer(relation.location, "entity", relation.target, a.entities)
+                out.append(error(relation.at("target"), f"entity '{entity.id}' has a relation to itself",
+                                 "point 'target' at another entity"))
+            refer(relation, "target", "entity", relation.target, a.entities)
             for ref in relation.cite:
-                refer(relation.location, "reference", ref, a.references)
+                refer(relation, "cite", "reference", ref, a.references)
     for event in a.events:
         for ref in event.entities:
-            refer(event.location, "entity", ref, a.entities)
+            refer(event, "entities", "entity", ref, a.entities)
         for ref in event.cite:
-            refer(event.location, "reference", ref, a.references)
+            refer(event, "cite", "reference", ref, a.references)
     for claim in a.claims.values():
         for ref in claim.entities:
-            refer(claim.location, "entity", ref, a.entities)
+            refer(claim, "entities", "entity", ref, a.entities)
         for ref in claim.cite:
-            refer(claim.location, "reference", ref, a.references)
+            refer(claim, "cite", "reference", ref, a.references)
     seen: dict[str, Location] = {}
     for annotation in a.annotations:
-        loc = annotation.location
         if annotation.id in seen:
-            out.append(error(loc, f"duplicate annotation id '{annotation.id}' (first used at line {seen[annotation.id].line})",
+            out.append(error(annotation.at("id"), f"duplicate annotation id '{annotation.id}' (first used at line {seen[annotation.id].line})",
                              "give each annotation its own id: it is the link to it"))
-        seen.setdefault(annotation.id, loc)
+        seen.setdefault(annotation.id, annotation.location)
         if annotation.id in RESERVED_FRAGMENTS:
-            out.append(error(loc, f"annotation id '{annotation.id}' is reserved by the page layout", "choose another id"))
+            out.append(error(annotation.at("id"), f"annotation id '{annotation.id}' is reserved by the page layout", "choose another id"))
         if annotation.article not in inputs.articles:
-            out.append(error(loc, f"unknown article '{annotation.article}'",
+            out.append(error(annotation.at("article"), f"unknown article '{annotation.article}'",
                              did_you_mean(annotation.article, inputs.articles) or f"add {ARTICLES_DIR}/{annotation.article}.md"))
-        refer(loc, "claim", annotation.claim, a.claims)
+        refer(annotation, "claim", "claim", annotation.claim, a.claims)
         for ref in annotation.cite:
-            refer(loc, "reference", ref, a.references)
+            refer(annotation, "cite", "reference", ref, a.references)
         for ref in annotation.entities:
-            refer(loc, "entity", ref, a.entities)
+            refer(annotation, "entities", "entity", ref, a.entities)
     seen_events: dict[str, Location] = {}
     for event in a.events:
         if event.id in seen_events:
-            out.append(error(event.location, f"duplicate event id '{event.id}' (first used at line {seen_events[event.id].line})",
+            out.append(error(event.at("id"), f"duplicate event id '{event.id}' (first used at line {seen_events[event.id].line})",
                              "give the event an 'id:' of its own"))
         seen_events.setdefault(event.id, event.location)
     owners: dict[str, str] = {}
@@ -187,7 +191,7 @@ def _source(key: str, item: dict, field: _Fields) -> Source:
     path = ("sources", key)
     return Source(key, field.text(item, path + ("name",)) or key, field.text(item, path + ("rating",)) or "unknown",
                   field.text(item, path + ("rationale",)) or "", field.text(item, path + ("url",)),
-                  field.strings(item, path + ("disclosures",)), field.doc.at(path))
+                  field.strings(item, path + ("disclosures",)), field.doc.at(path), field.spots(item, path))
 
 
 def _reference(key: str, item: dict, field: _Fields) -> Reference:
@@ -195,14 +199,15 @@ def _reference(key: str, item: dict, field: _Fields) -> Reference:
     text = lambda name: field.text(item, path + (name,))  # noqa: E731
     return Reference(key, text("title") or key, text("publisher"), text("author"), text("url"),
                      field.date(item, path + ("date",)), field.date(item, path + ("accessed",)), text("archive"),
-                     text("quote"), text("note"), field.doc.at(path))
+                     text("quote"), text("note"), field.doc.at(path), field.spots(item, path))
 
 
 def _claim(key: str, item: dict, field: _Fields) -> Claim:
     path = ("claims", key)
     return Claim(key, field.text(item, path + ("statement",)) or "", field.text(item, path + ("verdict",)) or "unsupported",
                  field.text(item, path + ("note",)) or "", field.ids(item, path + ("cite",)),
-                 field.ids(item, path + ("entities",)), field.updates(item, path + ("updates",)), field.doc.at(path))
+                 field.ids(item, path + ("entities",)), field.updates(item, path + ("updates",)), field.doc.at(path),
+                 field.spots(item, path))
 
 
 def _entity(key: str, item: dict, field: _Fields) -> Entity:
@@ -213,10 +218,11 @@ def _entity(key: str, item: dict, field: _Fields) -> Entity:
             p = path + ("relations", i)
             relations.append(Relation(rel["type"], rel["target"], field.date(rel, p + ("since",)), field.date(rel, p + ("until",)),
                                       field.text(rel, p + ("share",)), field.text(rel, p + ("note",)), field.ids(rel, p + ("cite",)),
-                                      field.doc.at(p)))
+                                      field.doc.at(p), field.spots(rel, p)))
     aliases = tuple(a for a in field.strings(item, path + ("aliases",)) if a.strip())
     return Entity(key, field.text(item, path + ("name",)) or key, field.text(item, path + ("type",)) or "organization", aliases,
-                  field.text(item, path + ("summary",)) or "", field.text(item, path + ("wikidata",)), tuple(relations), field.doc.at(path))
+                  field.text(item, path + ("summary",)) or "", field.text(item, path + ("wikidata",)), tuple(relations), field.doc.at(path),
+                  field.spots(item, path))
 
 
 def _event(index: int, item: dict, field: _Fields) -> Event | None:
@@ -226,7 +232,7 @@ def _event(index: int, item: dict, field: _Fields) -> Event | None:
         return None
     event_id = field.text(item, path + ("id",)) or f"{date.iso}-{_slugify(title)}"
     return Event(event_id, date, title, field.text(item, path + ("summary",)) or "", field.ids(item, path + ("entities",)),
-                 field.ids(item, path + ("cite",)), field.doc.at(path))
+                 field.ids(item, path + ("cite",)), field.doc.at(path), field.spots(item, path))
 
 
 def _annotation(index: int, item: dict, field: _Fields) -> Annotation | None:
@@ -240,7 +246,7 @@ def _annotation(index: int, item: dict, field: _Fields) -> Annotation | None:
                       field.text(item, path + ("kind",)) or "context", field.text(item, path + ("verdict",)),
                       field.text(item, path + ("note",)) or "", field.ids(item, path + ("cite",)), field.ids(item, path + ("entities",)),
                       field.text(item, path + ("claim",)), field.updates(item, path + ("updates",)), field.doc.at(path),
-                      field.doc.at(path + ("quote",)))
+                      field.doc.at(path + ("quote",)), field.spots(item, path))
 
 
 BUILDERS = {"sources": _source, "entities": _entity, "references": _reference, "events": _event, "claims": _claim,
@@ -253,6 +259,18 @@ class _Fields:
 
     def __init__(self, doc: YamlDoc, out: list[Diagnostic]):
         self.doc, self.out = doc, out
+
+    def spots(self, item: dict, path: tuple) -> tuple[tuple[str, int, int], ...]:
+        """(field, line, column) of each field of the item at `path`."""
+        part = self.doc.parts.get(path) if len(path) == 2 else None
+        if part is not None:
+            offset, positions = part
+            return tuple((k, positions[(k,)][0] + offset, positions[(k,)][1]) for k in item if (k,) in positions)
+        spots = []
+        for key in item:
+            loc = self.doc.at(path + (key,))
+            spots.append((key, loc.line, loc.column))
+        return tuple(spots)
 
     def text(self, item: dict, path: tuple) -> str | None:
         value = item.get(path[-1])
@@ -313,7 +331,7 @@ def validate_article(file: MarkdownFile, out: list[Diagnostic]) -> Article | Non
     return Article(file.slug, field.text(v, ("title",)) or file.slug, field.text(v, ("source",)) or "",
                    field.text(v, ("kind",)) or "news", field.text(v, ("url",)), field.text(v, ("author",)),
                    field.date(v, ("published",)), field.date(v, ("retrieved",)), field.text(v, ("republishes",)),
-                   file.body, file.body_line, Location(file.path, 1))
+                   file.body, file.body_line, Location(file.path, 1), field.spots(v, ()))
 
 
 def validate_page(file: MarkdownFile, out: list[Diagnostic]) -> ContentPage | None:

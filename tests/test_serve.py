@@ -1,0 +1,203 @@
+"""`python build.py serve`: serve the site over HTTP, rebuild after edits, keep serving the
+last good site when a build fails, and rebuild once for a burst of saves."""
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from conftest import BASE_ANNOTATIONS, BUILD_PY, annotations_with, build_env, dedent
+
+TIMEOUT = 10.0
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class ServerLog:
+    """The server's stderr, line by line, read on a thread so the pipe never fills."""
+
+    def __init__(self, stream) -> None:
+        self.lines: list[str] = []
+        self.changed = threading.Condition()
+        self.thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
+        self.thread.start()
+
+    def _read(self, stream) -> None:
+        for line in stream:
+            with self.changed:
+                self.lines.append(line.rstrip("\n"))
+                self.changed.notify_all()
+
+    def wait_for(self, predicate, after: int = 0, timeout: float = TIMEOUT) -> str:
+        """The first line from index `after` on that satisfies `predicate`."""
+        deadline = time.monotonic() + timeout
+        with self.changed:
+            while True:
+                for line in self.lines[after:]:
+                    if predicate(line):
+                        return line
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError("the server did not print the expected line; it printed:\n" + "\n".join(self.lines))
+                self.changed.wait(remaining)
+
+    def count(self, prefix: str, after: int = 0) -> int:
+        with self.changed:
+            return sum(line.startswith(prefix) for line in self.lines[after:])
+
+    def mark(self) -> int:
+        with self.changed:
+            return len(self.lines)
+
+
+@dataclass
+class Server:
+    source: Path
+    out: Path
+    port: int
+    log: ServerLog
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}/{path}"
+
+    def get(self, path: str) -> str:
+        with urllib.request.urlopen(self.url(path), timeout=2) as response:
+            return response.read().decode("utf-8")
+
+    def write(self, relpath: str, text: str) -> None:
+        (self.source / relpath).write_text(dedent(text), encoding="utf-8")
+
+    def wait_until_served(self, path: str, text: str, timeout: float = TIMEOUT) -> str:
+        """Poll `path` until its page contains `text`; return the page."""
+        deadline = time.monotonic() + timeout
+        page = ""
+        while time.monotonic() < deadline:
+            try:
+                page = self.get(path)
+            except urllib.error.HTTPError as exc:  # not built yet
+                page = f"HTTP {exc.code}"
+            if text in page:
+                return page
+            time.sleep(0.05)
+        raise AssertionError(f"{path} never showed {text!r} within {timeout} s; server log:\n" + "\n".join(self.log.lines))
+
+
+def article_text(sentence: str) -> str:
+    return f"---\ntitle: The deal\nsource: daily\nkind: news\npublished: 2025-06-12\n---\nMeta bought a stake. {sentence}\n"
+
+
+SETTLE = 1.0
+"""Seconds to leave the server after it says it is serving, so its file watcher is armed
+(test_an_edit_saved_right_after_startup_is_not_lost covers the moment before)."""
+
+
+@pytest.fixture
+def start_server(make_dossier, tmp_path):
+    """Start `build.py serve` on a free port; the process is killed when the test ends."""
+    processes = []
+
+    def start(settle: float = SETTLE) -> Server:
+        source = make_dossier({"content/articles/deal.md": article_text("First version of the text.")})
+        out, port = tmp_path / "site", free_port()
+        process = subprocess.Popen(
+            [sys.executable, str(BUILD_PY), "serve", "--source", str(source), "--out", str(out), "--port", str(port),
+             "--no-search"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=build_env())
+        processes.append(process)
+        log = ServerLog(process.stderr)
+        log.wait_for(lambda line: line.startswith("serving "))
+        time.sleep(settle)
+        return Server(source, out, port, log)
+
+    yield start
+    for process in processes:
+        process.kill()
+        process.wait(timeout=10)
+        process.stderr.close()
+
+
+@pytest.fixture
+def server(start_server):
+    return start_server()
+
+
+def test_serve_serves_the_built_site_over_http(server):
+    page = server.get("articles/deal/")
+    assert "First version of the text." in page
+    assert server.log.count("rebuilt ") == 1
+    assert "Test dossier" in server.get("")
+    assert all("Traceback" not in line for line in server.log.lines)
+
+
+def test_missing_page_gets_the_404_page(server):
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        server.get("no/such/page/")
+    assert caught.value.code == 404
+    assert "Test dossier" in caught.value.read().decode("utf-8")
+
+
+def test_an_edited_article_is_served_after_the_rebuild(server):
+    server.write("content/articles/deal.md", article_text("Second version, freshly edited."))
+    page = server.wait_until_served("articles/deal/", "Second version, freshly edited.")
+    assert "First version of the text." not in page
+
+
+def test_an_edit_saved_right_after_startup_is_not_lost(start_server):
+    server = start_server(settle=0)
+    server.write("content/articles/deal.md", article_text("Saved at once."))
+    server.wait_until_served("articles/deal/", "Saved at once.")
+
+
+def test_a_failed_rebuild_keeps_the_old_site_and_prints_the_error_then_recovers(server):
+    server.write("content/articles/deal.md", article_text("Second version, freshly edited."))
+    server.wait_until_served("articles/deal/", "Second version, freshly edited.")
+
+    start = server.log.mark()
+    server.write("annotations.yaml", annotations_with("""
+        annotations:
+          - id: broken
+            article: deal
+            quote: words that are nowhere
+            kind: context
+        """))
+    server.log.wait_for(lambda line: line == "rebuild failed; still serving the last good site", after=start)
+    assert server.log.wait_for(lambda line: ": error: " in line, after=start).startswith(
+        "annotations.yaml:22:5: error: the quote is not in content/articles/deal.md")
+    page = server.get("articles/deal/")
+    assert "Second version, freshly edited." in page
+    assert 'id="broken"' not in page
+
+    start = server.log.mark()
+    server.write("annotations.yaml", annotations_with("""
+        annotations:
+          - id: fixed
+            article: deal
+            quote: freshly edited
+            kind: context
+        """))
+    server.log.wait_for(lambda line: line.startswith("rebuilt "), after=start)
+    server.wait_until_served("articles/deal/", 'id="fixed"')
+
+
+def test_saving_several_files_at_once_rebuilds_once(server):
+    start = server.log.mark()
+    server.write("content/articles/deal.md", article_text("Edited together, one."))
+    server.write("content/articles/second.md", article_text("Edited together, two.").replace("The deal", "Second"))
+    server.write("annotations.yaml", BASE_ANNOTATIONS.replace("title: Test dossier", "title: Renamed dossier"))
+    server.wait_until_served("articles/second/", "Edited together, two.")
+    assert "Renamed dossier" in server.get("articles/deal/")
+    time.sleep(0.8)  # several polling periods: a second rebuild would have started by now
+    assert server.log.count("rebuilt ", after=start) == 1
+    assert server.log.count("rebuild failed", after=start) == 0

@@ -1,0 +1,504 @@
+"""Validation: every problem at once, each with file, line, what is wrong and how to fix it."""
+from __future__ import annotations
+
+import pytest
+
+from dossier.model import PartialDate
+from dossier.site import Config, check
+from dossier.validate import parse_date
+
+from conftest import BASE_ANNOTATIONS, BASE_ARTICLE, annotations_with, article, dedent, formatted, validate_strings
+
+# BASE_ANNOTATIONS ends with `annotations: []` on line 19, so the first item of a replacing
+# `annotations:` section starts on line 20.
+
+
+def problems(annotations: str = BASE_ANNOTATIONS, articles: dict | None = None, pages: dict | None = None) -> list[str]:
+    return formatted(validate_strings(annotations, articles, pages)[1])
+
+
+def where(annotations: str = BASE_ANNOTATIONS, articles: dict | None = None) -> list[tuple[str, int, str, str]]:
+    """(file, line, message, hint) of every error."""
+    return [(d.location.path, d.location.line, d.message, d.hint)
+            for d in validate_strings(annotations, articles)[1] if d.level == "error"]
+
+
+FACT_CHECK = """
+    annotations:
+      - id: deal-claim
+        article: deal
+        quote: Meta bought a stake
+        kind: fact-check
+        verdict: accurate
+        note: The filing shows it.
+        cite: [filing]
+    """
+
+
+def test_a_valid_dossier_has_no_problems():
+    inputs, diagnostics = validate_strings(annotations_with(FACT_CHECK))
+    assert diagnostics == []
+    annotation = inputs.annotations.annotations[0]
+    assert (annotation.id, annotation.article, annotation.kind, annotation.verdict, annotation.cite) == (
+        "deal-claim", "deal", "fact-check", "accurate", ("filing",))
+    assert str(annotation.location) == "annotations.yaml:20:5"
+    assert str(annotation.quote_location) == "annotations.yaml:22:5"
+    deal = inputs.articles["deal"]
+    assert (deal.title, deal.source, deal.kind, deal.published, deal.body_line) == (
+        "The deal", "daily", "news", PartialDate(2025, 6, 12), 7)
+
+
+# ---- schema: fields, types, values --------------------------------------------------------
+
+def test_unknown_field_suggests_the_closest_name():
+    assert problems(annotations_with("""
+        annotations:
+          - id: one
+            article: deal
+            quote: Meta
+            kind: context
+            verdcit: accurate
+        """)) == ["annotations.yaml:24:5: error: unknown field 'verdcit' (did you mean 'verdict'?)"]
+
+
+def test_unknown_field_without_a_close_name_lists_the_known_fields():
+    assert problems(annotations_with("""
+        annotations:
+          - id: one
+            article: deal
+            quote: Meta
+            kind: context
+            colour: red
+        """)) == ["annotations.yaml:24:5: error: unknown field 'colour' (known fields: article, cite, claim, entities, "
+                  "id, kind, note, prefix, quote, suffix, updates, verdict)"]
+
+
+def test_unknown_section_suggests_the_closest_name():
+    assert problems(BASE_ANNOTATIONS + "event:\n  - date: 2025\n    title: x\n") == [
+        "annotations.yaml:20:1: error: unknown field 'event' (did you mean 'events'?)"]
+
+
+def test_unknown_front_matter_field_names_the_article_file_and_line():
+    assert problems(articles={"deal": article("Meta text.\n", extra="authr: Jo\n")}) == [
+        "content/articles/deal.md:5:1: error: unknown field 'authr' (did you mean 'author'?)"]
+
+
+def test_unknown_page_field_lists_the_known_fields():
+    assert problems(pages={"about": "---\ntitle: About\nauthor: me\n---\nHello.\n"}) == [
+        "content/pages/about.md:3:1: error: unknown field 'author' (known fields: description, title)"]
+
+
+def test_invalid_annotation_id_names_file_and_line():
+    assert problems(annotations_with("""
+        annotations:
+          - article: deal
+            id: Deal_Claim
+            quote: Meta
+            kind: context
+        """)) == ["annotations.yaml:21:5: error: id: 'Deal_Claim' is not a valid id (use lowercase letters, digits and "
+                  "hyphens, starting with a letter or digit, e.g. 'scale-ai': ids become URLs)"]
+
+
+def test_invalid_entity_id_names_its_line():
+    yaml_text = BASE_ANNOTATIONS.replace("  meta:\n", "  Meta Inc:\n")
+    errors = where(yaml_text)
+    assert len(errors) == 1
+    path, line, message, hint = errors[0]
+    assert (path, line) == ("annotations.yaml", 12)
+    assert "'Meta Inc' is not a valid id" in message
+    assert hint.startswith("use lowercase letters, digits and hyphens")
+
+
+def test_enum_value_with_a_typo_suggests_the_right_one():
+    assert problems(BASE_ANNOTATIONS.replace("type: company", "type: compnay")) == [
+        "annotations.yaml:14:5: error: 'type' must be one of person, company, organization, publication, product, place; "
+        "'compnay' is not (did you mean 'company'?)"]
+
+
+def test_wrong_type_says_what_was_expected():
+    assert problems(BASE_ANNOTATIONS.replace("  meta:\n    name: Meta\n", "  meta:\n    name: Meta\n    aliases: Facebook\n")) == [
+        "annotations.yaml:14:5: error: 'aliases' must be a list, not a string (write a list, e.g. [first-id, second-id])"]
+
+
+def test_missing_required_field_points_at_the_start_of_its_item():
+    yaml_text = BASE_ANNOTATIONS.replace("    rationale: Named authors and a corrections policy.\n", "")
+    assert where(yaml_text) == [("annotations.yaml", 7, "missing required field 'rationale' in source 'daily'",
+                                 "add 'rationale:' — why this rating: original reporting, named authors, corrections, "
+                                 "aggregator, unknown owner… Markdown.")]
+
+
+def test_missing_field_message_names_the_item_in_the_singular():
+    yaml_text = BASE_ANNOTATIONS.replace("    type: company\n", "")
+    assert [(line, message) for _, line, message, _ in where(yaml_text)] == [
+        (12, "missing required field 'type' in entity 'meta'")]
+
+
+def test_missing_article_title_is_reported():
+    errors = where(articles={"deal": "---\nsource: daily\nkind: news\n---\nMeta text.\n"})
+    assert [(path, message) for path, _, message, _ in errors] == [
+        ("content/articles/deal.md", "missing required field 'title'")]
+    assert errors[0][3].startswith("add 'title:'")
+
+
+@pytest.mark.parametrize("field, value, line", [
+    ("base_url", "example.org/test/", 3),
+    ("url", "ftp://example.org/filing", 18),
+])
+def test_url_fields_must_be_http_or_https(field, value, line):
+    yaml_text = BASE_ANNOTATIONS.replace("https://example.org/test/" if field == "base_url" else "https://example.org/filing", value)
+    assert problems(yaml_text) == [
+        f"annotations.yaml:{line}:{3 if field == 'base_url' else 5}: error: {field}: '{value}' is not an http(s) URL "
+        "(write a full address starting with https:// or http://)"]
+
+
+def test_javascript_url_in_front_matter_is_refused():
+    assert problems(articles={"deal": article("Meta text.\n", extra="url: javascript:alert(1)\n")}) == [
+        "content/articles/deal.md:5:1: error: url: 'javascript:alert(1)' is not an http(s) URL "
+        "(write a full address starting with https:// or http://)"]
+
+
+def test_annotations_file_that_is_a_list_is_an_error():
+    assert problems("- id: one\n  article: deal\n") == [
+        "annotations.yaml:1:1: error: annotations.yaml must be a mapping with site, sources, entities, references, events, "
+        "claims and annotations (start the file with 'site:' and the other sections, not with a list or a value)"]
+
+
+# ---- verdicts -----------------------------------------------------------------------------
+
+def test_verdict_outside_the_scale_is_an_error():
+    assert problems(annotations_with(FACT_CHECK.replace("verdict: accurate", "verdict: correct"))) == [
+        "annotations.yaml:24:5: error: 'verdict' must be one of accurate, mostly-accurate, mixed, unsupported, misleading, "
+        "inaccurate, outdated; 'correct' is not"]
+
+
+def test_verdict_typo_suggests_the_scale_value():
+    assert problems(annotations_with(FACT_CHECK.replace("verdict: accurate", "verdict: mostly-acurate"))) == [
+        "annotations.yaml:24:5: error: 'verdict' must be one of accurate, mostly-accurate, mixed, unsupported, misleading, "
+        "inaccurate, outdated; 'mostly-acurate' is not (did you mean 'mostly-accurate' or 'accurate'?)"]
+
+
+def test_claim_verdict_outside_the_scale_is_an_error():
+    yaml_text = BASE_ANNOTATIONS + "claims:\n  price:\n    statement: Meta paid.\n    verdict: wrong\n    cite: [filing]\n"
+    assert problems(yaml_text) == [
+        "annotations.yaml:23:5: error: 'verdict' must be one of accurate, mostly-accurate, mixed, unsupported, misleading, "
+        "inaccurate, outdated; 'wrong' is not"]
+
+
+def test_verdict_on_a_non_fact_check_is_an_error_at_the_verdict_line():
+    assert problems(annotations_with("""
+        annotations:
+          - id: background
+            article: deal
+            quote: Meta
+            kind: context
+            verdict: accurate
+        """)) == ["annotations.yaml:24:5: error: annotation 1 has a verdict but is not a fact-check "
+                  "(only kind: fact-check takes a verdict; remove it or change the kind)"]
+
+
+def test_fact_check_without_verdict_is_an_error_at_the_item():
+    errors = where(annotations_with(FACT_CHECK).replace("    verdict: accurate\n", ""))
+    assert [(line, message) for _, line, message, _ in errors] == [
+        (20, "missing required field 'verdict' in annotation 1")]
+    assert errors[0][3].startswith("add 'verdict:' — the verdict: accurate (5) · mostly-accurate (4)")
+
+
+def test_fact_check_needs_a_note_and_a_reference():
+    yaml_text = annotations_with(FACT_CHECK).replace("    note: The filing shows it.\n", "").replace("cite: [filing]", "cite: []")
+    assert [(line, message) for _, line, message, _ in where(yaml_text)] == [
+        (20, "missing required field 'note' in annotation 1"),
+        (25, "'cite' must list at least 1 item")]
+
+
+# ---- dates --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("written, expected", [
+    (2025, PartialDate(2025)),
+    ("2025", PartialDate(2025)),
+    ("2025-06", PartialDate(2025, 6)),
+    ("2025-06-12", PartialDate(2025, 6, 12)),
+    ("2024-02-29", PartialDate(2024, 2, 29)),
+])
+def test_dates_keep_their_precision(written, expected):
+    parsed = parse_date(written)
+    assert parsed == expected
+    assert parsed.iso == str(written)
+    assert parsed.precision == {1: "year", 2: "month", 3: "day"}[len(str(written).split("-"))]
+
+
+@pytest.mark.parametrize("written", ["2025-02-30", "2025-02-29", "2025-06-31", "2025-13", "2025-00", "2025-06-00",
+                                     "2025-13-01", "2025/06/01", "June 2025", True])
+def test_impossible_or_malformed_dates_do_not_parse(written):
+    assert parse_date(written) is None
+
+
+@pytest.mark.parametrize("date", ["2025-02-30", "2025-13", "2025-00", "2025-02-29", "2025-04-31"])
+def test_impossible_event_date_names_file_and_line(date):
+    yaml_text = BASE_ANNOTATIONS + f"events:\n  - title: Something happened\n    date: {date}\n"
+    assert problems(yaml_text) == [
+        f"annotations.yaml:22:5: error: 'date' {date} is not a real calendar date "
+        "(check the month (01–12) and the day of that month)"]
+
+
+@pytest.mark.parametrize("date", ["2025", "2025-06", "2025-06-30", "2024-02-29"])
+def test_possible_event_dates_at_each_precision_are_accepted(date):
+    inputs, diagnostics = validate_strings(BASE_ANNOTATIONS + f"events:\n  - title: Something happened\n    date: {date}\n")
+    assert diagnostics == []
+    assert inputs.annotations.events[0].date.iso == date
+
+
+def test_malformed_date_says_how_to_write_one():
+    yaml_text = BASE_ANNOTATIONS + "events:\n  - title: Something happened\n    date: 12/06/2025\n"
+    assert problems(yaml_text) == [
+        "annotations.yaml:22:5: error: date: '12/06/2025' is not a date (write YYYY, YYYY-MM or YYYY-MM-DD, e.g. 2025-06-12)"]
+
+
+def test_impossible_published_date_in_front_matter():
+    assert problems(articles={"deal": article("Meta text.\n", extra="published: 2025-02-30\n")}) == [
+        "content/articles/deal.md:5:1: error: 'published' 2025-02-30 is not a real calendar date "
+        "(check the month (01–12) and the day of that month)"]
+
+
+def test_impossible_date_in_a_relation_and_an_update():
+    yaml_text = BASE_ANNOTATIONS.replace("    type: company\n", (
+        "    type: company\n"
+        "    relations:\n"
+        "      - type: owner\n"
+        "        target: other\n"
+        "        since: 2025-13\n"
+        "  other:\n"
+        "    name: Other\n"
+        "    type: company\n")).replace("annotations: []\n", dedent("""
+        annotations:
+          - id: one
+            article: deal
+            quote: Meta
+            kind: context
+            updates:
+              - date: 2025-09-31
+                summary: Reworded.
+        """))
+    assert [(d.location.line, d.message) for d in validate_strings(yaml_text)[1]] == [
+        (18, "'since' 2025-13 is not a real calendar date"),
+        (32, "'date' 2025-09-31 is not a real calendar date")]
+
+
+# ---- identifiers and cross-references -----------------------------------------------------
+
+def test_duplicate_annotation_ids_name_the_first_line():
+    assert problems(annotations_with("""
+        annotations:
+          - id: same
+            article: deal
+            quote: Meta
+            kind: context
+          - id: same
+            article: deal
+            quote: stake
+            kind: context
+        """)) == ["annotations.yaml:24:5: error: duplicate annotation id 'same' (first used at line 20) "
+                  "(give each annotation its own id: it is the link to it)"]
+
+
+def test_annotation_id_reserved_by_the_layout_is_an_error():
+    assert problems(annotations_with("""
+        annotations:
+          - id: main
+            article: deal
+            quote: Meta
+            kind: context
+        """)) == ["annotations.yaml:20:5: error: annotation id 'main' is reserved by the page layout (choose another id)"]
+
+
+def test_duplicate_event_ids_are_an_error():
+    yaml_text = BASE_ANNOTATIONS + dedent("""
+        events:
+          - id: deal
+            date: 2025-06-12
+            title: The deal
+          - id: deal
+            date: 2025-06-13
+            title: The deal, again
+        """)
+    assert problems(yaml_text) == [
+        "annotations.yaml:24:5: error: duplicate event id 'deal' (first used at line 21) (give the event an 'id:' of its own)"]
+
+
+def test_alias_shared_by_two_entities_is_an_error():
+    yaml_text = BASE_ANNOTATIONS.replace("    type: company\n", "    type: company\n    aliases: [Facebook]\n") \
+        .replace("references:\n", "  fb:\n    name: Facebook\n    type: product\nreferences:\n")
+    assert problems(yaml_text) == [
+        "annotations.yaml:16:3: error: 'Facebook' names both entity 'meta' and entity 'fb' "
+        "(an alias must belong to one entity: remove it from one of them)"]
+
+
+RELATIONS = BASE_ANNOTATIONS.replace("    type: company\n", """\
+    type: company
+    relations:
+      - type: investor
+        target: ghost
+        cite: [rumour]
+""")
+"""Lines 15–18: the relation; `target` on line 17, `cite` on line 18."""
+
+EVENTS = BASE_ANNOTATIONS + """\
+events:
+  - date: 2025-06-12
+    title: The deal
+    entities: [ghost]
+    cite: [rumour]
+"""
+"""Lines 20–24: the event; `entities` on line 23, `cite` on line 24."""
+
+CLAIMS = BASE_ANNOTATIONS + """\
+claims:
+  price:
+    statement: Meta paid.
+    verdict: accurate
+    cite: [rumour]
+    entities: [ghost]
+"""
+"""Lines 21–25: the claim; `cite` on line 24, `entities` on line 25."""
+
+ANNOTATION = annotations_with("""
+    annotations:
+      - id: one
+        article: deal
+        quote: Meta
+        kind: context
+        cite: [rumour]
+        entities: [ghost]
+        claim: nothing
+    """)
+"""Lines 20–26: `cite` on line 24, `entities` on line 25, `claim` on line 26."""
+
+DANGLING = [
+    # (case, annotations.yaml, article files, file, line of the offending field, message, hint)
+    ("article-source", BASE_ANNOTATIONS, {"deal": BASE_ARTICLE.replace("source: daily", "source: dialy")},
+     "content/articles/deal.md", 3, "unknown source 'dialy'", "did you mean 'daily'?"),
+    ("article-republishes", BASE_ANNOTATIONS, {"deal": BASE_ARTICLE.replace("kind: news\n", "kind: news\nrepublishes: original\n")},
+     "content/articles/deal.md", 5, "unknown article 'original'", "add content/articles/original.md"),
+    ("annotation-article", annotations_with("""
+        annotations:
+          - id: one
+            article: dael
+            quote: Meta
+            kind: context
+        """), None, "annotations.yaml", 21, "unknown article 'dael'", "did you mean 'deal'?"),
+    ("annotation-cite", ANNOTATION, None, "annotations.yaml", 24, "unknown reference 'rumour'", "define it under 'references:'"),
+    ("annotation-entities", ANNOTATION, None, "annotations.yaml", 25, "unknown entity 'ghost'", "define it under 'entities:'"),
+    ("annotation-claim", ANNOTATION, None, "annotations.yaml", 26, "unknown claim 'nothing'", "define it under 'claims:'"),
+    ("relation-target", RELATIONS, None, "annotations.yaml", 17, "unknown entity 'ghost'", "define it under 'entities:'"),
+    ("relation-cite", RELATIONS, None, "annotations.yaml", 18, "unknown reference 'rumour'", "define it under 'references:'"),
+    ("event-entities", EVENTS, None, "annotations.yaml", 23, "unknown entity 'ghost'", "define it under 'entities:'"),
+    ("event-cite", EVENTS, None, "annotations.yaml", 24, "unknown reference 'rumour'", "define it under 'references:'"),
+    ("claim-cite", CLAIMS, None, "annotations.yaml", 24, "unknown reference 'rumour'", "define it under 'references:'"),
+    ("claim-entities", CLAIMS, None, "annotations.yaml", 25, "unknown entity 'ghost'", "define it under 'entities:'"),
+]
+
+
+@pytest.mark.parametrize("case, annotations, articles, path, line, message, hint", DANGLING, ids=[c[0] for c in DANGLING])
+def test_dangling_reference_names_file_line_of_the_field_and_a_fix(case, annotations, articles, path, line, message, hint):
+    errors = [(p, ln, m, h) for p, ln, m, h in where(annotations, articles) if m == message]
+    assert errors, f"no error {message!r} among {where(annotations, articles)}"
+    found_path, found_line, _, found_hint = errors[0]
+    assert {"file": found_path, "line": found_line, "hint": hint in found_hint} == {"file": path, "line": line, "hint": True}, \
+        f"{found_path}:{found_line}: {message} ({found_hint}) should point at line {line} of {path} with a hint like {hint!r}"
+
+
+def test_relation_to_itself_is_an_error():
+    yaml_text = RELATIONS.replace("target: ghost", "target: meta").replace("cite: [rumour]", "cite: [filing]")
+    assert [(m, h) for _, _, m, h in where(yaml_text)] == [
+        ("entity 'meta' has a relation to itself", "point 'target' at another entity")]
+
+
+def test_article_cannot_republish_itself():
+    errors = where(articles={"deal": BASE_ARTICLE.replace("kind: news\n", "kind: news\nrepublishes: deal\n")})
+    assert [(p, m, h) for p, _, m, h in errors] == [
+        ("content/articles/deal.md", "an article cannot republish itself", "remove 'republishes' or name another article")]
+
+
+def test_article_without_body_is_an_error_at_the_body_line():
+    assert problems(articles={"deal": "---\ntitle: t\nsource: daily\nkind: news\n---\n\n"}) == [
+        "content/articles/deal.md:6: error: the article has no body (paste the article's text after the front matter)"]
+
+
+def test_page_cannot_take_a_built_in_page_name():
+    assert problems(pages={"timeline": "---\ntitle: Timeline\n---\nMine.\n"}) == [
+        "content/pages/timeline.md:1: error: the page name 'timeline' is taken by a built-in page "
+        "(rename the file, e.g. about-timeline.md)"]
+
+
+def test_whitespace_only_quote_is_an_error():
+    assert problems(annotations_with("""
+        annotations:
+          - id: one
+            article: deal
+            quote: "   "
+            kind: context
+        """)) == ["annotations.yaml:22:5: error: the quote is only whitespace (copy the exact words from the article)"]
+
+
+# ---- warnings and the whole report --------------------------------------------------------
+
+def test_reference_without_url_is_a_warning():
+    yaml_text = BASE_ANNOTATIONS.replace("    url: https://example.org/filing\n", "")
+    assert problems(yaml_text) == [
+        "annotations.yaml:16:3: warning: reference 'filing' has no url "
+        "(add 'url:' or 'archive:' where readers can check it, or a 'note:' saying why none is known)"]
+
+
+def test_reference_with_a_note_instead_of_url_is_fine():
+    yaml_text = BASE_ANNOTATIONS.replace("    url: https://example.org/filing\n", "    note: Seen in print only.\n")
+    assert problems(yaml_text) == []
+
+
+def test_strict_check_turns_a_warning_into_a_failure(make_dossier):
+    root = make_dossier({"annotations.yaml": BASE_ANNOTATIONS.replace("    url: https://example.org/filing\n", "")})
+    dossier, diagnostics = check(Config(source=root))
+    assert dossier is not None
+    assert [d.level for d in diagnostics] == ["warning"]
+    dossier, diagnostics = check(Config(source=root, strict=True))
+    assert dossier is None
+
+
+def test_every_problem_is_reported_at_once_sorted_by_file_and_line(make_dossier):
+    root = make_dossier({
+        "annotations.yaml": annotations_with("""
+            annotations:
+              - id: second
+                article: deal
+                quote: Meta
+                kind: opinion
+                verdict: accurate
+              - id: first
+                article: deal
+                quote: stake
+                kind: contxt
+            """).replace("rating: reliable", "rating: great"),
+        "content/articles/b.md": article("Meta text.\n", kind="newz"),
+        "content/articles/a.md": article("Meta text.\n", extra="published: 2025-13\n"),
+    })
+    dossier, diagnostics = check(Config(source=root))
+    assert dossier is None
+    assert formatted(diagnostics) == [
+        "annotations.yaml:9:5: error: 'rating' must be one of reliable, mixed, unreliable, unknown; 'great' is not",
+        "annotations.yaml:24:5: error: annotation 1 has a verdict but is not a fact-check "
+        "(only kind: fact-check takes a verdict; remove it or change the kind)",
+        "annotations.yaml:28:5: error: 'kind' must be one of fact-check, context, correction, boilerplate, opinion; "
+        "'contxt' is not (did you mean 'context'?)",
+        "content/articles/a.md:5:1: error: 'published' 2025-13 is not a real calendar date "
+        "(check the month (01–12) and the day of that month)",
+        "content/articles/b.md:4:1: error: 'kind' must be one of news, analysis, opinion, republication, aggregator; "
+        "'newz' is not (did you mean 'news'?)",
+    ]
+
+
+def test_diagnostic_format_is_path_line_col_level_message_hint():
+    diagnostic = validate_strings(annotations_with(FACT_CHECK.replace("kind: fact-check", "kind: fact")))[1][0]
+    assert diagnostic.format() == (
+        "annotations.yaml:23:5: error: 'kind' must be one of fact-check, context, correction, boilerplate, opinion; "
+        "'fact' is not")
+    assert diagnostic.github() == (
+        "::error file=annotations.yaml,line=23,col=5::'kind' must be one of fact-check, context, correction, boilerplate, "
+        "opinion; 'fact' is not")
