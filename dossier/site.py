@@ -131,15 +131,23 @@ def layout_dirs(config: Config) -> list[Path]:
     return [own, BUILTIN_LAYOUTS] if own != BUILTIN_LAYOUTS else [BUILTIN_LAYOUTS]
 
 
-def other_files(dossier: Dossier, pages: list[Page]) -> OutputFiles:
-    """Everything but the HTML pages: feeds, sitemap, data, robots.txt; checked against the pages' paths."""
+def plan_outputs(dossier: Dossier, pages: list[Page]) -> OutputFiles:
+    """Claim every output path (no two outputs may share one) and hold the small extra files."""
     files = OutputFiles()
     for page in pages:
-        files.reserve(urls.output_path(page.url))  # no two outputs may share a path
-    for path, content in publish.outputs(dossier, [page.url for page in pages]):  # feed, sitemap, data
-        files.add(path, content)
+        files.reserve(urls.output_path(page.url))
+    for path in publish.OUTPUTS:
+        files.reserve(path)
     files.add(".nojekyll", "")
     files.add("robots.txt", f"User-agent: *\nAllow: /\nSitemap: {urls.absolute(dossier.site.base_url, 'sitemap.xml')}\n")
+    return files
+
+
+def other_files(dossier: Dossier, pages: list[Page]) -> OutputFiles:
+    """Everything but the HTML pages: feeds, sitemap, data, robots.txt."""
+    files = plan_outputs(dossier, pages)
+    for path, content in publish.outputs(dossier, [page.url for page in pages]):  # feed, sitemap, data
+        files.files[path] = content.encode("utf-8")
     return files
 
 
@@ -153,12 +161,21 @@ def render_site(dossier: Dossier, config: Config) -> OutputFiles:
     return files
 
 
+DATA_FILES = Page("", "", {"data files": True})
+"""A work item standing for the feeds and data files, rendered beside the pages."""
+
+
 def write_pages(shared: tuple, pages: list[Page]) -> list[str]:
-    """Render pages and write them into the staging folder (runs in the worker processes)."""
-    dossier, layouts, folder = shared
+    """Render pages (and, for DATA_FILES, the feeds and data) into the staging folder;
+    runs in the worker processes."""
+    dossier, layouts, folder, page_urls = shared
     env = _environment(tuple(layouts))
     written = []
     for page in pages:
+        if page is DATA_FILES or page == DATA_FILES:
+            for path, content in publish.outputs(dossier, page_urls):
+                (folder / path).write_text(content, encoding="utf-8")
+            continue
         path = urls.output_path(page.url)
         target = folder / path
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -185,13 +202,13 @@ def build(config: Config) -> BuildResult:
     try:
         guard_output(config.out, config.source)
         pages = plan_pages(dossier)                                 # every page: URL, template, context
-        with stage("feeds and data"):
-            files = other_files(dossier, pages)                     # feeds, sitemap, data
+        files = plan_outputs(dossier, pages)                        # every output path, once
         with staging(config.out) as folder:                         # temp folder, swapped in at the end
             copy_static([d / "static" for d in reversed(layout_dirs(config))], folder)
-            with stage("pages"):
-                written = map_chunks(write_pages, pages, (dossier, layout_dirs(config), folder))  # HTML, every core
             write_files(files.files, folder)
+            with stage("pages, feeds and data"):                    # HTML and data files, on every core
+                shared = (dossier, layout_dirs(config), folder, [page.url for page in pages])
+                written = map_chunks(write_pages, [DATA_FILES] + pages, shared)
             if config.search:
                 with stage("search index"):
                     index_site(folder)                              # Pagefind over the finished pages

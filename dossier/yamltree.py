@@ -266,5 +266,48 @@ def assemble_pieces(text: str, file: str, sections: dict[str, int], pieces: list
 
 
 def parse_pieces(file: str, pieces: list[Piece]) -> list:
-    """parse_piece over a batch (the unit of work handed to a worker process)."""
-    return [parse_piece(piece, file) for piece in pieces]
+    """parse_piece over a batch (the unit of work handed to a worker process). Runs of
+    consecutive items of one section are parsed as one document, which is much faster than
+    item by item; a run that does not parse cleanly is parsed item by item instead."""
+    results: list = []
+    start = 0
+    while start < len(pieces):
+        end = start + 1
+        while (end < len(pieces) and end - start < 256 and pieces[end].path[0] == pieces[start].path[0]
+               and pieces[end].line == pieces[end - 1].line + pieces[end - 1].text.count("\n") + 1):
+            end += 1
+        run = pieces[start:end]
+        results += _parse_run(run, file) or [parse_piece(piece, file) for piece in run]
+        start = end
+    return results
+
+
+def _parse_run(run: list[Piece], file: str) -> list | None:
+    """A run of consecutive items parsed as one document, split back into the items' results."""
+    if len(run) == 1:
+        return None
+    doc, diagnostics = parse_yaml("_:\n" + "\n".join(piece.text for piece in run), file)
+    if doc is None or diagnostics or not isinstance(doc.value, dict):
+        return None
+    container = doc.value.get("_")
+    keys = [piece.path[1] for piece in run]
+    is_list = isinstance(keys[0], int)
+    if is_list:
+        if not isinstance(container, list) or len(container) != len(run):
+            return None
+        local = list(range(len(run)))
+    else:
+        if not isinstance(container, dict) or list(container) != keys:
+            return None
+        local = keys
+    first_line, starts = 2, []
+    for piece in run:
+        starts.append(first_line)
+        first_line += piece.text.count("\n") + 1
+    index = {key: n for n, key in enumerate(local)}
+    positions: list[dict] = [{} for _ in run]
+    for path, (line, column) in doc.positions.items():
+        if len(path) >= 2 and path[0] == "_" and path[1] in index:
+            n = index[path[1]]
+            positions[n][path[2:]] = (line - starts[n] + 1, column)
+    return [(container[key], positions[n], []) for n, key in enumerate(local)]
