@@ -187,10 +187,14 @@ def nearest_passage(text: str, quote: str) -> Nearest | None:
     if best == 0:
         return None
     passage = words[best_at:best_at + size]
-    while len(passage) > 1 and _bare(passage[0][2]) not in need:  # drop the window's loose ends
-        passage = passage[1:]
-    while len(passage) > 1 and _bare(passage[-1][2]) not in need:
-        passage = passage[:-1]
+    # Drop words at the window's ends that the quote does not have at all (a word the quote
+    # has in their place is kept: that is the difference to show).
+    opcodes = difflib.SequenceMatcher(None, [_bare(w[2]) for w in passage], wanted, autojunk=False).get_opcodes()
+    if len(opcodes) > 1 and opcodes[0][0] == "delete":
+        passage = passage[opcodes[0][2]:]
+        opcodes = opcodes[1:]
+    if len(opcodes) > 1 and opcodes[-1][0] == "delete":
+        passage = passage[:len(passage) - (opcodes[-1][2] - opcodes[-1][1])]
     found = [text[s:e] for s, e, _ in passage]
     given = fold(quote).split()
     return Nearest(Span(passage[0][0], passage[-1][1]), describe_difference([fold(w) for w in found], given, found))

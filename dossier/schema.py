@@ -88,11 +88,13 @@ class _Remapped:
         self.doc, self.remap, self.value = doc, remap, value
 
     def at(self, path):
-        return self.doc.at(self.remap(tuple(path)))
+        return self.doc.at(tuple(path))
 
 
 def _describe(err: jsonschema.ValidationError, doc: YamlDoc) -> list[Diagnostic]:
     path = tuple(err.absolute_path)
+    if isinstance(doc, _Remapped):  # an item checked alone: its path in the whole document
+        path = doc.remap(path)
     if "propertyNames" in err.absolute_schema_path:  # the error is about a key: point at it
         path = path + (err.instance,)
     field = _field_name(path)
