@@ -9,11 +9,11 @@ which notes to re-read. These are notices: they never fail a build, even with --
 """
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 from pathlib import Path
 
-from .anchor import describe_difference
 from .diagnostics import Diagnostic, notice
 from .model import Dossier
 
@@ -54,7 +54,7 @@ def compare(lock: dict, dossier: Dossier) -> list[Diagnostic]:
         was, now = str(before.get("exact", "")).split(), anc.exact.split()
         moved = f" (line {before.get('line')} → {anc.line})" if before.get("line") != anc.line else ""
         if was != now:
-            change = describe_difference(now, was, now).replace("the quote", "it used to")
+            change = _change(was, now)
             out.append(notice(where, f"{article.location.path} changed under annotation '{ann.id}': {change}{moved}",
                               "re-read the note against the article's new words"))
         elif _words(before.get("prefix")) != _words(anc.prefix) or _words(before.get("suffix")) != _words(anc.suffix) or moved:
@@ -81,6 +81,19 @@ def write_lock(source: Path, dossier: Dossier) -> bool:
         return True
     except OSError:
         return False
+
+
+def _change(was: list[str], now: list[str]) -> str:
+    """The first difference between the words an annotation matched before and now."""
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, was, now, autojunk=False).get_opcodes():
+        before, after = " ".join(was[i1:i2]), " ".join(now[j1:j2])
+        if tag == "replace":
+            return f"the article now says '{after}' where it said '{before}'"
+        if tag == "delete":
+            return f"the article no longer says '{before}'"
+        if tag == "insert":
+            return f"the article now also says '{after}'"
+    return "the words are the same but their spacing changed"
 
 
 def _words(text: object) -> list[str]:
