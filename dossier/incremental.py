@@ -24,7 +24,7 @@ from .render import Page, TemplateProblem, plan_pages, render_page
 from .resolve import alias_index, annotations_by_article, assemble, resolve_article
 from .site import _ENVIRONMENTS, BuildResult, Config, _environment, layout_dirs, load_pages, other_files
 from .validate import cross_check, validate_annotations, validate_article
-from .write import OutputError, copy_static, guard_output
+from .write import OutputError, copy_static, guard_output, staging
 
 LIST_PAGES = (urls.HOME, urls.ARTICLES, urls.ENTITIES, urls.TIMELINE, urls.CLAIMS, urls.COMPARE, urls.CORRECTIONS,
               urls.SOURCES, urls.REFERENCES)
@@ -128,10 +128,17 @@ class Session:
         try:
             guard_output(self.config.out, self.config.source)
             pages = plan_pages(dossier)
-            wanted = pages if full else _affected(previous, dossier, pages)
-            written = self._write(dossier, wanted, full)
-            for path, content in other_files(dossier, pages).files.items():
-                written += self._put(path, content)
+            others = other_files(dossier, pages).files
+            if previous is None:  # the first build replaces the output folder whole, as `build` does
+                self.written.clear()
+                with staging(self.config.out) as folder:
+                    written = self._write(dossier, pages, True, folder)
+                    written += sum(self._put(path, content, folder) for path, content in others.items())
+            else:
+                wanted = pages if full else _affected(previous, dossier, pages)
+                written = self._write(dossier, wanted, full, self.config.out)
+                written += sum(self._put(path, content, self.config.out) for path, content in others.items())
+                self._remove_stale({urls.output_path(page.url) for page in pages} | set(others))
         except TemplateProblem as problem:
             return BuildResult(None, diagnostics + [problem.diagnostic])
         except (OutputError, OSError) as exc:
@@ -169,8 +176,7 @@ class Session:
         except (TemplateProblem, KeyError):
             return
 
-    def _write(self, dossier: Dossier, pages: list[Page], full: bool) -> int:
-        out = self.config.out
+    def _write(self, dossier: Dossier, pages: list[Page], full: bool, out: Path) -> int:
         out.mkdir(parents=True, exist_ok=True)
         if full:
             copy_static([d / "static" for d in reversed(layout_dirs(self.config))], out)
@@ -179,13 +185,24 @@ class Session:
             rendered = map_chunks(_render, ordered, (dossier, layout_dirs(self.config)))
         else:
             rendered = _render((dossier, layout_dirs(self.config)), ordered)
-        return sum(self._put(path, html) for path, html in rendered)
+        return sum(self._put(path, html, out) for path, html in rendered)
 
-    def _put(self, path: str, content: str | bytes) -> int:
+    def _remove_stale(self, current: set[str]) -> None:
+        """Delete the pages this session wrote that the site no longer has (a removed article)."""
+        for path in sorted(set(self.written) - current):
+            target = self.config.out / path
+            target.unlink(missing_ok=True)
+            del self.written[path]
+            for folder in target.parents:
+                if folder == self.config.out or any(folder.iterdir()):
+                    break
+                folder.rmdir()
+
+    def _put(self, path: str, content: str | bytes, out: Path | None = None) -> int:
         """Write one file if its bytes changed, atomically (the browser never reads half)."""
         data = content.encode("utf-8") if isinstance(content, str) else content
         digest = hashlib.blake2b(data, digest_size=16).hexdigest()
-        target = self.config.out / path
+        target = (out or self.config.out) / path
         if self.written.get(path) == digest and target.exists():
             return 0
         target.parent.mkdir(parents=True, exist_ok=True)

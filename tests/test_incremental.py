@@ -1,0 +1,102 @@
+"""serve's incremental rebuilds write exactly what a cold build of the same files writes."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, tree_bytes
+from dossier.incremental import Session
+from dossier.site import Config, build
+
+BASE_URL = "http://127.0.0.1:8000/"
+
+
+def cold(source: Path, out: Path) -> dict[str, bytes]:
+    result = build(Config(source=source, out=out, base_url=BASE_URL, search=False))
+    assert result.ok, [d.format() for d in result.diagnostics]
+    return tree_bytes(out)
+
+
+@pytest.fixture
+def dossier(tmp_path):
+    source = tmp_path / "dossier"
+    shutil.copytree(ROOT / "content", source / "content")
+    shutil.copy(ROOT / "annotations.yaml", source / "annotations.yaml")
+    session = Session(Config(source=source, out=tmp_path / "served", base_url=BASE_URL, search=False))
+    assert session.build().ok
+    return source, session, tmp_path
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def assert_same_as_cold(source: Path, session: Session, tmp_path: Path) -> None:
+    assert tree_bytes(session.config.out) == cold(source, tmp_path / "cold")
+
+
+def test_article_edit_matches_a_cold_build(dossier):
+    source, session, tmp_path = dossier
+    edit(source / "content/articles/gig-workers-left-behind.md", "Most of these people", "Most of these many people")
+    result = session.build({"content/articles/gig-workers-left-behind.md"})
+    assert result.ok
+    assert "many people" in (session.config.out / "articles/gig-workers-left-behind/index.html").read_text()
+    assert_same_as_cold(source, session, tmp_path)
+
+
+def test_annotation_edit_matches_a_cold_build(dossier):
+    source, session, tmp_path = dossier
+    edit(source / "annotations.yaml", "A row of hashtags from the scraped page", "A row of hashtags, scraped")
+    assert session.build({"annotations.yaml"}).ok
+    assert "A row of hashtags, scraped" in (session.config.out / "articles/cracks-forming-partnership/index.html").read_text()
+    assert_same_as_cold(source, session, tmp_path)
+
+
+def test_annotation_moved_to_another_quote_matches_a_cold_build(dossier):
+    source, session, tmp_path = dossier
+    edit(source / "annotations.yaml", 'quote: "Meta, formerly known as Facebook"', 'quote: "formerly known as Facebook"')
+    assert session.build({"annotations.yaml"}).ok
+    assert_same_as_cold(source, session, tmp_path)
+
+
+def test_entity_and_template_edits_match_a_cold_build(dossier):
+    source, session, tmp_path = dossier
+    edit(source / "annotations.yaml", "    name: Lucy Guo\n", "    name: Lucy W. Guo\n")
+    assert session.build({"annotations.yaml"}).ok
+    (source / "layouts").mkdir()
+    page = (ROOT / "layouts" / "page.html").read_text(encoding="utf-8")
+    (source / "layouts" / "page.html").write_text(page.replace("{% block content %}", "{% block content %}<!-- mine -->", 1),
+                                                  encoding="utf-8")
+    assert session.build({"layouts/page.html"}).ok
+    assert "<!-- mine -->" in (session.config.out / "about/index.html").read_text()
+    assert_same_as_cold(source, session, tmp_path)
+
+
+def test_a_failed_rebuild_changes_nothing_and_the_next_good_one_catches_up(dossier):
+    source, session, tmp_path = dossier
+    before = tree_bytes(session.config.out)
+    edit(source / "annotations.yaml", 'quote: "Meta, formerly known as Facebook"', 'quote: "Meta, formerly Facebook"')
+    assert not session.build({"annotations.yaml"}).ok
+    assert tree_bytes(session.config.out) == before
+    edit(source / "annotations.yaml", 'quote: "Meta, formerly Facebook"', 'quote: "formerly known as Facebook"')
+    edit(source / "content/articles/gig-workers-left-behind.md", "Most of these people", "Most of these many people")
+    assert session.build({"annotations.yaml", "content/articles/gig-workers-left-behind.md"}).ok
+    assert_same_as_cold(source, session, tmp_path)
+
+
+def test_adding_and_removing_an_article_matches_a_cold_build(dossier):
+    source, session, tmp_path = dossier
+    extra = source / "content/articles/extra.md"
+    extra.write_text("---\ntitle: Extra\nsource: time\nkind: news\n---\nMeta and Scale AI, again.\n", encoding="utf-8")
+    assert session.build({"content/articles/extra.md"}).ok
+    assert (session.config.out / "articles/extra/index.html").is_file()
+    assert_same_as_cold(source, session, tmp_path)
+    extra.unlink()
+    assert session.build({"content/articles/extra.md"}).ok
+    shutil.rmtree(tmp_path / "cold")
+    assert not (session.config.out / "articles/extra/index.html").exists()
+    assert_same_as_cold(source, session, tmp_path)
