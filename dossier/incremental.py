@@ -111,7 +111,8 @@ class Session:
 
     def build(self, changed: set[str] | None = None) -> BuildResult:
         """Rebuild after `changed` (paths relative to the source; None: anything may have)."""
-        full = changed is None or self.dossier is None or any(p.startswith("layouts/") for p in changed)
+        full = (changed is None or self.dossier is None
+                or any(p.startswith("layouts/") or p.endswith("/") for p in changed))  # a template, or a folder
         if full:
             _ENVIRONMENTS.clear()  # templates may have been added, removed or overridden
         yaml_changed = changed is None or ANNOTATIONS_FILE in changed

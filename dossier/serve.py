@@ -26,6 +26,8 @@ from .write import OutputError
 from .site import Config
 
 WATCHED = ("content/", "layouts/", "annotations.yaml")
+FOLDERS = ("content", "layouts", "content/articles", "content/pages")
+"""Folders whose own creation or removal counts as a change (a layouts/ added while serving)."""
 STEP_MS = 30
 """After a change, wait this long for more before rebuilding: a save of several files is one
 rebuild (watchfiles groups the events)."""
@@ -40,6 +42,8 @@ def watched(source: Path, path: str) -> str | None:
     name = relative.rsplit("/", 1)[-1]
     if name.startswith(".") or name.endswith("~"):
         return None  # editors' swap and backup files
+    if relative in FOLDERS:
+        return relative + "/"
     if relative.startswith("content/"):
         return relative if name.endswith(".md") else None  # not the editors' temporary files
     return relative if relative.startswith(WATCHED) else None
@@ -133,9 +137,10 @@ class _LiveScript(web.OutputTransform):
 
     def transform_first_chunk(self, status_code, headers, chunk, finishing):
         if "html" in headers.get("Content-Type", "") and b"</head>" in chunk:
-            chunk = _inject(chunk, self.request.host if hasattr(self, "request") else "")
-            if "Content-Length" in headers:
-                headers["Content-Length"] = str(len(chunk))
+            injected = _inject(chunk, self.request.host if hasattr(self, "request") else "")
+            if "Content-Length" in headers:  # the first chunk may be only part of the page
+                headers["Content-Length"] = str(int(headers["Content-Length"]) + len(injected) - len(chunk))
+            chunk = injected
         return status_code, headers, chunk
 
     def __init__(self, request):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BASE_ANNOTATIONS, BUILD_PY, annotations_with, build_env, dedent
+from conftest import BASE_ANNOTATIONS, BUILD_PY, ROOT, annotations_with, build_env, dedent
 
 TIMEOUT = 10.0
 
@@ -201,3 +201,21 @@ def test_saving_several_files_at_once_rebuilds_once(server):
     time.sleep(0.8)  # several polling periods: a second rebuild would have started by now
     assert server.log.count("rebuilt ", after=start) == 1
     assert server.log.count("rebuild failed", after=start) == 0
+
+
+def test_a_page_larger_than_one_chunk_is_served_whole(server):
+    long_text = " ".join(f"Sentence {n} says Meta bought a stake." for n in range(4000))  # > 64 KiB
+    server.write("content/articles/deal.md", article_text(long_text))
+    page = server.wait_until_served("articles/deal/", "Sentence 3999")
+    on_disk = (server.out / "articles/deal/index.html").read_text(encoding="utf-8")
+    assert len(on_disk.encode()) > 65536
+    assert page.endswith("</html>\n") and page.replace('<script src="/livereload.js?port=', "", 1) != page
+    assert len(page) == len(on_disk) + len(f'<script src="/livereload.js?port={server.port}"></script>')
+
+
+def test_a_layouts_folder_created_while_serving_is_used(server):
+    (server.source / "layouts").mkdir()  # the folder and its file appear at once, as with cp -r
+    server.write("layouts/article.html", (ROOT / "layouts" / "article.html").read_text(encoding="utf-8")
+                 .replace("{% block content %}", "{% block content %}<!-- own layout -->", 1))
+    server.wait_until_served("articles/deal/", "<!-- own layout -->")
+    assert "<!-- own layout -->" not in server.get("")  # only the overridden template changed
