@@ -4,6 +4,7 @@
     python build.py [--out DIR] [--source DIR] [--base-url URL] [--strict]
     python build.py serve [--port 8000] [--source DIR] [--out DIR]
     python build.py check [--source DIR] [--strict]
+    python build.py diff BASE [--source DIR]      (BASE: a git ref or a folder)
     python build.py annotate ARTICLE "quote" [--source DIR]
 """
 from __future__ import annotations

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import time
 import traceback
@@ -11,7 +12,9 @@ from pathlib import Path
 from .diagnostics import Diagnostic, has_errors
 from .site import Config, build, check
 
-COMMANDS = ("build", "serve", "check", "annotate")
+COMMANDS = ("build", "serve", "check", "diff", "annotate")
+HTTP_URL = re.compile(r"https?://[^\s/.?#]\S*")
+"""What --base-url must look like: the schema's pattern for every URL field."""
 
 
 def _parser(command: str) -> argparse.ArgumentParser:
@@ -27,6 +30,8 @@ def _parser(command: str) -> argparse.ArgumentParser:
     if command == "serve":
         parser.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1; default: 8000")
         parser.add_argument("--host", default="127.0.0.1", help="address to bind; default: 127.0.0.1")
+    if command == "diff":
+        parser.add_argument("base", help="a git ref (branch, tag, commit) or a dossier folder to compare against")
     if command == "annotate":
         parser.add_argument("article", help="the article's slug (file name without .md)")
         parser.add_argument("quote", help="the words to annotate, copied from the article")
@@ -42,6 +47,13 @@ def main(argv: list[str]) -> int:
         if command == "annotate":
             from .annotate import run_annotate
             return run_annotate(args)
+        if command == "diff":
+            from .changes import run_diff
+            return run_diff(args)
+        if args.base_url is not None and not HTTP_URL.fullmatch(args.base_url):
+            print(f"error: --base-url '{args.base_url}' is not an http(s) URL "
+                  "(write a full address starting with https:// or http://)", file=sys.stderr)
+            return 1
         config = Config(source=args.source, out=args.out or args.source / "public", base_url=args.base_url,
                         strict=args.strict, search=not args.no_search)
         if command == "serve":

@@ -37,7 +37,7 @@ KIND_LABELS = {
     "opinion": "Opinion",
 }
 VERDICT_ICONS = {"accurate": "✓", "mostly-accurate": "≈", "mixed": "◐", "unsupported": "?", "misleading": "!",
-                 "inaccurate": "✗", "outdated": "⌛"}
+                 "inaccurate": "✗", "outdated": "↻"}
 KIND_ICONS = {"context": "i", "correction": "✎", "boilerplate": "⌫", "opinion": "❝", "fact-check": "?"}
 RATINGS = ("reliable", "mixed", "unreliable", "unknown")
 ARTICLE_KINDS = ("news", "analysis", "opinion", "republication", "aggregator")
