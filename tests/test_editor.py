@@ -213,7 +213,7 @@ def test_diff_against_a_folder_lists_what_changed(make_dossier):
           cite: [filing]
         """
     base = make_dossier({"content/articles/deal.md": STORY, "annotations.yaml": annotations_plus(entries)}, name="base")
-    changed = annotations_plus(entries.replace("verdict: accurate", "verdict: mostly-accurate") + """\
+    changed = annotations_plus(entries.replace("verdict: accurate", "verdict: mostly-accurate").rstrip(" ") + """\
         - id: final
           article: deal
           quote: "and Meta agreed"
