@@ -37,7 +37,8 @@ class RawDossier:
 def read_text(data: bytes, path: str) -> tuple[str | None, list[Diagnostic]]:
     """Decode UTF-8 (with or without a byte-order mark), normalising CRLF and CR to LF."""
     if b"\x00" in data:
-        return None, [error(Location(path), "this is a binary file, not UTF-8 text",
+        line = data[: data.index(b"\x00")].count(b"\n") + 1
+        return None, [error(Location(path, line), "this is a binary file, not UTF-8 text",
                             "remove it from the dossier, or save it as UTF-8 text")]
     try:
         text = data.decode("utf-8-sig")

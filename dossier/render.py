@@ -1,8 +1,6 @@
 """Dossier → pages: decide every page (URL, template, context), then render each with Jinja2."""
 from __future__ import annotations
 
-import html
-import re
 import traceback
 from collections import Counter, defaultdict
 from dataclasses import dataclass

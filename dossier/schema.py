@@ -117,20 +117,23 @@ def _describe(err: jsonschema.ValidationError, doc: YamlDoc) -> list[Diagnostic]
         value = err.instance
         if kind == "not":
             return [error(doc.at(path + ("verdict",)), f"{_item_name(path)} {schema['x-message']}", schema.get("x-hint", ""))]
+        if "propertyNames" in err.absolute_schema_path and len(path) >= 2:  # a key: "source '../x' is not a valid id"
+            what = SINGULAR.get(str(path[-2]), str(path[-2]))
+            return [error(doc.at(path), f"{what} '{value}' {schema['x-message']}", schema.get("x-hint", ""))]
         return [error(doc.at(path), f"{field.strip(chr(39))}: '{value}' {schema['x-message']}", schema.get("x-hint", ""))]
     if kind == "type" and err.instance is None:
         return [error(doc.at(path), f"{field} is empty", "write a value after the colon, or remove the field")]
     if kind == "type":
-        expected = schema.get("type")
-        expected = " or ".join(TYPE_NAMES[t] for t in expected) if isinstance(expected, list) else TYPE_NAMES[expected]
-        hint = "write a list, e.g. [first-id, second-id]" if expected == "a list" else ""
-        return [error(doc.at(path), f"{field} must be {expected}, not {_type_of(err.instance)}", hint)]
+        types = schema.get("type")
+        types = types if isinstance(types, list) else [types]
+        expected = " or ".join(TYPE_NAMES[t] for t in types)
+        return [error(doc.at(path), f"{field} must be {expected}, not {_type_of(err.instance)}", TYPE_HINTS.get(types[0], ""))]
     if kind == "enum":
         options = schema["enum"]
         if err.instance is None:
             return [error(doc.at(path), f"{field} is empty", f"choose one of {', '.join(options)}")]
-        return [error(doc.at(path), f"{field} must be one of {', '.join(options)}; '{err.instance}' is not",
-                      did_you_mean(str(err.instance), options))]
+        return [error(doc.at(path), f"{field} must be one of {', '.join(options)}; '{_as_written(err.instance)}' is not",
+                      did_you_mean(str(_as_written(err.instance)), options) or "write one of these values exactly")]
     if kind == "minItems":
         return [error(doc.at(path), f"{field} must list at least {schema['minItems']} item", "add a reference id")]
     if kind == "minLength":
@@ -138,6 +141,20 @@ def _describe(err: jsonschema.ValidationError, doc: YamlDoc) -> list[Diagnostic]
     if kind == "pattern":
         return [error(doc.at(path), f"{field} '{err.instance}' has the wrong form", f"it must match {schema['pattern']}")]
     return [error(doc.at(path), f"{field}: {err.message}")]
+
+
+TYPE_HINTS = {"string": "write the text after the colon; put it in quotes if it starts with [ or { or contains ': '",
+              "array": "write a list, e.g. [first-id, second-id]",
+              "object": "write one 'field: value' per line, indented under this key",
+              "integer": "write a whole number", "number": "write a number", "boolean": "write true or false"}
+"""How to write a value of each JSON type in YAML: the fix for a value of the wrong type."""
+
+
+def _as_written(value: Any) -> Any:
+    """A scalar as the editor wrote it in YAML (true, not Python's True)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
 
 
 SECTION_DEFINITIONS = {"sources": "source", "entities": "entity", "references": "reference", "events": "event",

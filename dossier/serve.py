@@ -9,7 +9,6 @@ one batch and make one rebuild, of only what they touch (incremental.Session).
 from __future__ import annotations
 
 import dataclasses
-import os
 import sys
 import threading
 import time

@@ -13,7 +13,7 @@ from . import drift, publish, urls
 from .diagnostics import Diagnostic, Location, error, has_errors, sort_diagnostics
 from .link import AliasIndex
 from .load import ARTICLES_DIR, PAGES_DIR, list_markdown, load_markdown_file, read_annotations
-from .model import Annotation, Annotations, Dossier, Inputs, ResolvedArticle
+from .model import Annotation, Dossier, Inputs, ResolvedArticle
 from .parallel import map_chunks
 from .render import BUILTIN_LAYOUTS, Page, TemplateProblem, make_environment, plan_pages, render_page
 from .resolve import alias_index, annotations_by_article, assemble, resolve_article

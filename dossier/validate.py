@@ -12,6 +12,8 @@ from .model import (Annotation, Annotations, Article, Claim, ContentPage, Entity
 from .schema import check_item, check_schema, check_skeleton
 from .yamltree import YamlDoc
 
+ID_RE = re.compile(r"[a-z0-9][a-z0-9-]*")
+"""What an id must look like (the schema's `id` pattern): it becomes a URL or a fragment."""
 DATE_RE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 RESERVED_PAGE_SLUGS = {"articles", "entities", "timeline", "claims", "compare", "corrections", "sources",
                        "references", "search", "pagefind", "static", "404", "feed", "sitemap"}
@@ -59,7 +61,8 @@ def cross_check(inputs: Inputs) -> list[Diagnostic]:
     out: list[Diagnostic] = []
 
     def refer(item, name: str, what: str, value: str | None, known: dict) -> None:
-        if value is not None and value not in known:
+        # A missing value ("") is the schema's "missing required field", a malformed one its "not a valid id".
+        if value and ID_RE.fullmatch(value) and value not in known:
             hint = did_you_mean(value, known) or f"define it under '{_plural(what)}:'"
             out.append(error(item.at(name), f"unknown {what} '{value}'", hint))
 
@@ -68,7 +71,7 @@ def cross_check(inputs: Inputs) -> list[Diagnostic]:
         if article.republishes == article.slug:
             out.append(error(article.at("republishes"), "an article cannot republish itself",
                              "remove 'republishes' or name another article"))
-        elif article.republishes is not None and article.republishes not in inputs.articles:
+        elif article.republishes and ID_RE.fullmatch(article.republishes) and article.republishes not in inputs.articles:
             out.append(error(article.at("republishes"), f"unknown article '{article.republishes}'",
                              did_you_mean(article.republishes, inputs.articles)
                              or f"add {ARTICLES_DIR}/{article.republishes}.md or fix the slug"))
@@ -98,7 +101,7 @@ def cross_check(inputs: Inputs) -> list[Diagnostic]:
         seen.setdefault(annotation.id, annotation.location)
         if annotation.id in RESERVED_FRAGMENTS:
             out.append(error(annotation.at("id"), f"annotation id '{annotation.id}' is reserved by the page layout", "choose another id"))
-        if annotation.article not in inputs.articles:
+        if ID_RE.fullmatch(annotation.article) and annotation.article not in inputs.articles:
             out.append(error(annotation.at("article"), f"unknown article '{annotation.article}'",
                              did_you_mean(annotation.article, inputs.articles) or f"add {ARTICLES_DIR}/{annotation.article}.md"))
         refer(annotation, "claim", "claim", annotation.claim, a.claims)

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from conftest import ROOT, resolve_strings
-from dossier import publish
+from dossier import exports, publish
 from dossier.model import VERDICT_LABELS, VERDICTS, PartialDate
 from dossier.site import Config, build
 
@@ -227,10 +227,10 @@ def test_references_json_is_valid_csl_json(site, data):
 
 
 def test_csl_authors_are_literal_names():
-    assert publish._authors("David Silver and Richard S. Sutton") == [{"literal": "David Silver"},
+    assert exports._authors("David Silver and Richard S. Sutton") == [{"literal": "David Silver"},
                                                                      {"literal": "Richard S. Sutton"}]
-    assert publish.reference_type("Scale AI (company blog)", None) == "post-weblog"
-    assert publish.reference_type(None, "https://example.org") == "webpage"
+    assert exports.reference_type("Scale AI (company blog)", None) == "post-weblog"
+    assert exports.reference_type(None, "https://example.org") == "webpage"
 
 
 def test_dossier_json_validates_against_its_schema(data):
@@ -363,7 +363,7 @@ def test_article_pages_embed_a_claim_review_per_fact_check(site, data):
 
 
 def test_json_ld_can_never_close_its_script_element():
-    text = publish.json_for_script({"q": "</script><!-- & -->"})
+    text = exports.json_for_script({"q": "</script><!-- & -->"})
     assert "<" not in text and ">" not in text and "&" not in text
     assert json.loads(text) == {"q": "</script><!-- & -->"}
 

@@ -1,0 +1,249 @@
+"""Dossier → data for other programs: dossier.json, the W3C Web Annotation collection,
+CSL-JSON references, and the schema.org ClaimReview blocks embedded in article pages.
+
+Pure, like publish.py: every output is a function of the dossier alone.
+"""
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from markupsafe import Markup
+
+from . import urls
+from .model import KIND_LABELS, VERDICT_LABELS, VERDICTS, Anchor, Dossier, PartialDate
+
+MOTIVATIONS = {"fact-check": "assessing", "context": "commenting", "correction": "editing",
+               "boilerplate": "classifying", "opinion": "classifying"}
+"""Annotation kind → W3C Web Annotation motivation."""
+NEWS_KINDS = ("news", "republication")
+"""Article kinds whose appearance is a schema.org NewsArticle; the others are CreativeWorks."""
+ANNOTATIONS = "annotations.jsonld"
+
+
+def dumps(data: Any) -> str:
+    """Stable JSON: UTF-8 kept, keys in the order they were built, compact (the indented
+    encoder is pure Python and many times slower on a large dossier)."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def absolute(d: Dossier, url: str) -> str:
+    return urls.absolute(d.site.base_url, url)
+
+
+def _iso(date: PartialDate | None) -> str | None:
+    return date.iso if date else None
+
+
+# ---- CSL-JSON references -------------------------------------------------------------------
+
+def _date_parts(date: PartialDate | None) -> dict | None:
+    if date is None:
+        return None
+    return {"date-parts": [[p for p in (date.year, date.month, date.day) if p]]}
+
+
+def _authors(names: str) -> list[dict]:
+    """'David Silver and Richard S. Sutton' → two literal CSL names; also splits on ';' and '&'."""
+    return [{"literal": n} for n in re.split(r"\s*;\s*|\s+and\s+|\s*&\s*", names.strip()) if n]
+
+
+def reference_type(publisher: str | None, url: str | None) -> str:
+    """CSL item type: a blog post, a news article (any other publisher), a web page, or a document."""
+    if publisher and "blog" in publisher.lower():
+        return "post-weblog"
+    if publisher:
+        return "article-newspaper"
+    return "webpage" if url else "document"
+
+
+def csl_references(d: Dossier) -> list[dict]:
+    """The bibliography as CSL-JSON items, sorted by id."""
+    items = []
+    for ref_id in sorted(d.references):
+        ref = d.references[ref_id]
+        item: dict[str, Any] = {"id": ref.id, "type": reference_type(ref.publisher, ref.url), "title": ref.title}
+        if ref.author:
+            item["author"] = _authors(ref.author)
+        if ref.publisher:
+            item["container-title"] = ref.publisher
+        if ref.date:
+            item["issued"] = _date_parts(ref.date)
+        if ref.accessed:
+            item["accessed"] = _date_parts(ref.accessed)
+        if ref.url:
+            item["URL"] = ref.url
+        note = " ".join(x for x in (ref.note, f"Archived copy: {ref.archive}" if ref.archive else None) if x)
+        if note:
+            item["note"] = note
+        items.append(item)
+    return items
+
+
+# ---- W3C Web Annotations -------------------------------------------------------------------
+
+def annotation_target(d: Dossier, anc: Anchor) -> str:
+    """Where the quote was published: the article's own URL, else the dossier's copy of it."""
+    article = d.articles[anc.annotation.article].article
+    return article.url or absolute(d, urls.article(article.slug))
+
+
+def web_annotation(d: Dossier, anc: Anchor) -> dict:
+    ann = anc.annotation
+    body: list[dict] = []
+    if ann.kind == "fact-check" and ann.verdict:
+        body.append({"type": "TextualBody", "purpose": "assessing", "value": VERDICT_LABELS[ann.verdict],
+                     "format": "text/plain", "language": d.site.language})
+    if ann.note:
+        body.append({"type": "TextualBody", "purpose": "commenting" if ann.kind == "fact-check" else MOTIVATIONS[ann.kind],
+                     "value": ann.note, "format": "text/markdown", "language": d.site.language})
+    body += [{"type": "SpecificResource", "purpose": "linking", "source": absolute(d, urls.reference(ref))}
+             for ref in ann.cite]
+    return {"id": absolute(d, urls.annotation(ann.article, ann.id)),
+            "type": "Annotation",
+            "motivation": MOTIVATIONS.get(ann.kind, "commenting"),
+            "creator": {"type": "Organization", "name": d.site.title, "homepage": d.site.base_url},
+            "body": body,
+            "target": {"source": annotation_target(d, anc),
+                       "selector": {"type": "TextQuoteSelector", "exact": anc.exact,
+                                    "prefix": anc.prefix, "suffix": anc.suffix}}}
+
+
+def web_annotations(d: Dossier) -> dict:
+    """Every anchored annotation as one AnnotationCollection with a single page, in text order."""
+    collection = absolute(d, ANNOTATIONS)
+    items = [web_annotation(d, anc) for resolved in d.articles.values() for anc in resolved.anchors]
+    return {"@context": "http://www.w3.org/ns/anno.jsonld", "id": collection, "type": "AnnotationCollection",
+            "label": f"{d.site.title}: annotations", "total": len(items),
+            "first": {"id": f"{collection}#page-1", "type": "AnnotationPage", "partOf": collection,
+                      "startIndex": 0, "items": items}}
+
+
+# ---- schema.org ClaimReview ----------------------------------------------------------------
+
+def claim_reviews(d: Dossier, slug: str) -> list[dict]:
+    """One ClaimReview per fact check in the article, in text order."""
+    resolved = d.articles[slug]
+    article = resolved.article
+    source = d.sources.get(article.source)
+    reviews = []
+    for anc in resolved.anchors:
+        ann = anc.annotation
+        if ann.kind != "fact-check" or not ann.verdict:
+            continue
+        appearance: dict[str, Any] = {"@type": "NewsArticle" if article.kind in NEWS_KINDS else "CreativeWork",
+                                      "url": article.url or absolute(d, urls.article(slug)), "headline": article.title}
+        if article.published:
+            appearance["datePublished"] = article.published.iso
+        claim: dict[str, Any] = {"@type": "Claim", "appearance": appearance}
+        if source:
+            claim["author"] = {"@type": "Organization", "name": source.name, **({"url": source.url} if source.url else {})}
+        review: dict[str, Any] = {
+            "@context": "https://schema.org", "@type": "ClaimReview",
+            "url": absolute(d, urls.annotation(slug, ann.id)),
+            "claimReviewed": " ".join(anc.exact.split()),
+            "reviewRating": {"@type": "Rating", "ratingValue": VERDICTS[ann.verdict], "bestRating": 5,
+                             "worstRating": 1, "alternateName": VERDICT_LABELS[ann.verdict]},
+            "itemReviewed": claim,
+            "author": {"@type": "Organization", "name": d.site.title, "url": d.site.base_url}}
+        # The review's date: its latest correction, else the article's date; never the build's.
+        date = max((u.date for u in ann.updates), default=None) or article.published
+        if date:
+            review["datePublished"] = date.iso
+        reviews.append(review)
+    return reviews
+
+
+def json_for_script(data: Any) -> str:
+    """JSON that is safe inside <script>: '<', '>' and '&' become \\u escapes."""
+    text = json.dumps(data, ensure_ascii=False, indent=1)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def claim_review_jsonld(d: Dossier, slug: str) -> Markup:
+    """The article page's ClaimReview JSON-LD <script> element, or nothing without fact checks."""
+    reviews = claim_reviews(d, slug)
+    if not reviews:
+        return Markup("")
+    return Markup(f'<script type="application/ld+json">\n{json_for_script(reviews)}\n</script>\n')
+
+
+# ---- dossier.json --------------------------------------------------------------------------
+
+def _updates(updates) -> list[dict]:
+    return [{"date": u.date.iso, "summary": u.summary} for u in updates]
+
+
+def dossier_data(d: Dossier) -> dict:
+    """The whole resolved dossier as plain data (see dossier/schema/dossier.schema.json)."""
+    site = d.site
+    cited_by: dict[str, list[dict]] = {ref: [] for ref in d.references}
+    for ref, anchors in d.index.anchors_by_reference.items():
+        cited_by.setdefault(ref, []).extend({"type": "annotation", "id": a.annotation.id} for a in anchors)
+    for ref, citers in d.index.citers_of_reference.items():
+        cited_by.setdefault(ref, []).extend({"type": kind, "id": cid} for kind, cid, _ in citers)
+    return {
+        "version": 1,
+        "site": {"title": site.title, "base_url": site.base_url, "language": site.language,
+                 "description": site.description},
+        "sources": [{"id": s.id, "permalink": absolute(d, urls.source(s.id)), "name": s.name, "url": s.url,
+                     "rating": s.rating, "rationale": s.rationale, "disclosures": list(s.disclosures),
+                     "articles": [a.slug for a in d.index.articles_by_source.get(s.id, [])]}
+                    for s in sorted(d.sources.values(), key=lambda s: s.id)],
+        "articles": [_article_data(d, slug) for slug in d.articles],
+        "annotations": [_annotation_data(d, anc) for r in d.articles.values() for anc in r.anchors],
+        "claims": [{"id": c.id, "permalink": absolute(d, urls.claim(c.id)), "statement": c.statement,
+                    "verdict": c.verdict, "rating": VERDICTS[c.verdict], "label": VERDICT_LABELS[c.verdict],
+                    "note": c.note, "cite": list(c.cite), "entities": list(c.entities), "updates": _updates(c.updates),
+                    "tellings": [a.annotation.id for a in d.index.anchors_by_claim.get(c.id, [])]}
+                   for c in sorted(d.claims.values(), key=lambda c: c.id)],
+        "entities": [_entity_data(d, e) for e in sorted(d.entities.values(), key=lambda e: e.id)],
+        "references": [{"id": r.id, "permalink": absolute(d, urls.reference(r.id)), "title": r.title,
+                        "publisher": r.publisher, "author": r.author, "url": r.url, "date": _iso(r.date),
+                        "accessed": _iso(r.accessed), "archive": r.archive, "quote": r.quote, "note": r.note,
+                        "cited_by": cited_by.get(r.id, [])}
+                       for r in sorted(d.references.values(), key=lambda r: r.id)],
+        "events": [{"id": e.id, "permalink": absolute(d, urls.event(e.id)), "date": e.date.iso,
+                    "precision": e.date.precision, "title": e.title, "summary": e.summary,
+                    "entities": list(e.entities), "cite": list(e.cite)} for e in d.events],
+        "timeline": [{"id": t.id, "date": t.date.iso, "title": t.title, "event": t.event.id if t.event else None,
+                      "article": t.article.slug if t.article else None} for t in d.timeline],
+        "pages": [{"slug": p.slug, "permalink": absolute(d, urls.page(p.slug)), "title": p.title,
+                   "description": p.description} for p in sorted(d.pages.values(), key=lambda p: p.slug)],
+    }
+
+
+def _article_data(d: Dossier, slug: str) -> dict:
+    r = d.articles[slug]
+    a = r.article
+    mentions: dict[str, int] = {}
+    for m in r.mentions:
+        mentions[m.entity] = mentions.get(m.entity, 0) + 1
+    return {"slug": slug, "permalink": absolute(d, urls.article(slug)), "title": a.title, "source": a.source,
+            "kind": a.kind, "url": a.url, "author": a.author, "published": _iso(a.published),
+            "retrieved": _iso(a.retrieved), "republishes": a.republishes, "words": r.words,
+            "annotations": [anc.annotation.id for anc in r.anchors],
+            "mentions": dict(sorted(mentions.items())), "text": r.text}
+
+
+def _annotation_data(d: Dossier, anc: Anchor) -> dict:
+    ann = anc.annotation
+    return {"id": ann.id, "permalink": absolute(d, urls.annotation(ann.article, ann.id)), "article": ann.article,
+            "kind": ann.kind, "verdict": ann.verdict, "rating": VERDICTS[ann.verdict] if ann.verdict else None,
+            "label": VERDICT_LABELS[ann.verdict] if ann.verdict else KIND_LABELS.get(ann.kind, ann.kind),
+            "number": anc.number, "line": anc.line,
+            "position": {"start": anc.span.start, "end": anc.span.end},
+            "exact": anc.exact, "prefix": anc.prefix, "suffix": anc.suffix,
+            "given": {"quote": ann.quote, "prefix": ann.prefix, "suffix": ann.suffix},
+            "note": ann.note, "cite": list(ann.cite), "entities": list(ann.entities), "claim": ann.claim,
+            "updates": _updates(ann.updates)}
+
+
+def _entity_data(d: Dossier, e) -> dict:
+    mentions = d.index.mentions_by_entity.get(e.id, [])
+    return {"id": e.id, "permalink": absolute(d, urls.entity(e.id)), "name": e.name, "type": e.type,
+            "aliases": list(e.aliases), "summary": e.summary, "wikidata": e.wikidata,
+            "relations": [{"type": r.type, "target": r.target, "since": _iso(r.since), "until": _iso(r.until),
+                           "share": r.share, "note": r.note, "cite": list(r.cite)} for r in e.relations],
+            "mentions": len(mentions), "mentioned_in": list(dict.fromkeys(m.article for m in mentions))}
