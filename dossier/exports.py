@@ -157,7 +157,7 @@ def claim_reviews(d: Dossier, slug: str) -> list[dict]:
 
 def json_for_script(data: Any) -> str:
     """JSON that is safe inside <script>: '<', '>' and '&' become \\u escapes."""
-    text = json.dumps(data, ensure_ascii=False, indent=1)
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 

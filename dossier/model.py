@@ -38,7 +38,7 @@ KIND_LABELS = {
 }
 VERDICT_ICONS = {"accurate": "✓", "mostly-accurate": "≈", "mixed": "◐", "unsupported": "?", "misleading": "!",
                  "inaccurate": "✗", "outdated": "↻"}
-KIND_ICONS = {"context": "i", "correction": "✎", "boilerplate": "⌫", "opinion": "❝", "fact-check": "?"}
+KIND_ICONS = {"context": "+", "correction": "✎", "boilerplate": "⌫", "opinion": "❝", "fact-check": "?"}
 RATINGS = ("reliable", "mixed", "unreliable", "unknown")
 ARTICLE_KINDS = ("news", "analysis", "opinion", "republication", "aggregator")
 ENTITY_TYPES = ("person", "company", "organization", "publication", "product", "place")
