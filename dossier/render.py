@@ -22,6 +22,10 @@ MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augus
           "November", "December")
 
 
+HOME_ARTICLES = 20
+"""The home page lists this many articles, newest first; /articles/ lists them all."""
+
+
 @dataclass(frozen=True)
 class Page:
     url: str
@@ -76,7 +80,8 @@ def format_date(date: PartialDate | None) -> str:
 def plan_pages(d: Dossier) -> list[Page]:
     """Every HTML page of the site, in a stable order."""
     pages = [
-        Page(urls.HOME, "index.html", {"latest_events": d.events[-5:][::-1]}),
+        Page(urls.HOME, "index.html", {"latest_events": d.events[-5:][::-1],
+                                       "home_articles": list(d.articles.values())[:HOME_ARTICLES]}),
         Page(urls.ARTICLES, "articles.html", {}),
         Page(urls.ENTITIES, "entities.html", {"by_type": _entities_by_type(d)}),
         Page(urls.TIMELINE, "timeline.html", {"years": _timeline_groups(d)}),
