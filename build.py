@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import sys
 
-from dossier.cli import main
-
 if __name__ == "__main__":
+    try:
+        from dossier.cli import main
+    except KeyboardInterrupt:  # Ctrl-C while starting up: nothing was written yet
+        sys.exit(130)
     sys.exit(main(sys.argv[1:]))

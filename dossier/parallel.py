@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import signal
 from typing import Any, Callable, Sequence
 
 MIN_PARALLEL = 48
@@ -39,13 +40,25 @@ def map_chunks(function: Callable[[Any, list], list], items: Sequence, shared: A
     global _SHARED, _FUNCTION
     _SHARED, _FUNCTION = shared, function
     gc.freeze()  # the children inherit the heap; keep the collector from copying every page of it
+    # Ctrl-C is for this process alone: the workers ignore it (no traceback from each), and it
+    # is held while they start, so it can't be lost between fork and the handler.
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
-        with multiprocessing.get_context("fork").Pool(processes) as pool:
+        pool = multiprocessing.get_context("fork").Pool(processes, initializer=_ignore_ctrl_c)
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    try:
+        with pool:
             results = pool.map(_run_chunk, chunks, chunksize=1)
     finally:
         _SHARED, _FUNCTION = None, None
         gc.unfreeze()
     return [item for chunk in results for item in chunk]
+
+
+def _ignore_ctrl_c() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def _run_chunk(chunk: list) -> list:

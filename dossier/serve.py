@@ -116,6 +116,11 @@ def watch(source: Path, notify: Callable[[set[str]], None], stop: threading.Even
 class SiteHandler(web.StaticFileHandler):
     """Static files from the output folder, never outside it; 404.html for what is missing."""
 
+    def parse_url_path(self, url_path: str) -> str:
+        if "\x00" in url_path:  # a NUL byte can name no file; refuse it before any lookup
+            raise web.HTTPError(400)
+        return super().parse_url_path(url_path)
+
     def set_extra_headers(self, path: str) -> None:
         self.set_header("Cache-Control", "no-store")
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import tempfile
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
@@ -96,7 +98,29 @@ def write_site(files: OutputFiles, static_dirs: list[Path], out: Path,
             finish(tmp)
 
 
+@contextmanager
+def _holding_ctrl_c() -> Iterator[None]:
+    """Hold Ctrl-C (SIGINT) while the output is swapped, so the swap is never left half done
+    and the old copy never left behind; a Ctrl-C that came meanwhile is acted on right after."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may set handlers (and only it receives KeyboardInterrupt)
+        return
+    held: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous if previous is not None else signal.SIG_DFL)
+    if held and callable(previous):
+        previous(signal.SIGINT, None)  # the default handler raises KeyboardInterrupt
+
+
 def _swap(new: Path, out: Path) -> None:
+    with _holding_ctrl_c():
+        _swap_now(new, out)
+
+
+def _swap_now(new: Path, out: Path) -> None:
     if not out.exists():
         os.rename(new, out)
         return

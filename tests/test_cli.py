@@ -52,9 +52,9 @@ def test_check_reports_every_problem_sorted_by_file_and_line(make_dossier):
     result = run("check", "--source", str(source))
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
-        "annotations.yaml:9:5: error: 'rating' must be one of reliable, mixed, unreliable, unknown; 'good' is not",
+        "annotations.yaml:9:5: error: 'rating' must be one of reliable, mixed, unreliable, unknown; 'good' is not (write one of these values exactly)",
         "annotations.yaml:14:5: error: 'type' must be one of person, company, organization, publication, product, place; "
-        "'firm' is not",
+        "'firm' is not (write one of these values exactly)",
         "content/articles/a.md:4:1: error: 'kind' must be one of news, analysis, opinion, republication, aggregator; "
         "'newz' is not (did you mean 'news'?)",
         "content/articles/z.md:2: error: the file is not UTF-8 (byte 0xe9 cannot be decoded) (save the file with UTF-8 encoding)",

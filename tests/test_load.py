@@ -33,7 +33,7 @@ def test_binary_file_is_rejected():
     text, problems = read_text(b"\x89PNG\r\n\x1a\n\x00\x00", "content/articles/logo.md")
     assert text is None
     assert formatted(problems) == [
-        "content/articles/logo.md: error: this is a binary file, not UTF-8 text (remove it from the dossier, or save it as UTF-8 text)"]
+        "content/articles/logo.md:3: error: this is a binary file, not UTF-8 text (remove it from the dossier, or save it as UTF-8 text)"]
 
 
 # ---- front matter -------------------------------------------------------------------------

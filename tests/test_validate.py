@@ -168,7 +168,7 @@ def test_annotations_file_that_is_a_list_is_an_error():
 def test_verdict_outside_the_scale_is_an_error():
     assert problems(annotations_with(FACT_CHECK.replace("verdict: accurate", "verdict: correct"))) == [
         "annotations.yaml:24:5: error: 'verdict' must be one of accurate, mostly-accurate, mixed, unsupported, misleading, "
-        "inaccurate, outdated; 'correct' is not"]
+        "inaccurate, outdated; 'correct' is not (write one of these values exactly)"]
 
 
 def test_verdict_typo_suggests_the_scale_value():
@@ -181,7 +181,7 @@ def test_claim_verdict_outside_the_scale_is_an_error():
     yaml_text = BASE_ANNOTATIONS + "claims:\n  price:\n    statement: Meta paid.\n    verdict: wrong\n    cite: [filing]\n"
     assert problems(yaml_text) == [
         "annotations.yaml:23:5: error: 'verdict' must be one of accurate, mostly-accurate, mixed, unsupported, misleading, "
-        "inaccurate, outdated; 'wrong' is not"]
+        "inaccurate, outdated; 'wrong' is not (write one of these values exactly)"]
 
 
 def test_verdict_on_a_non_fact_check_is_an_error_at_the_verdict_line():
@@ -482,7 +482,7 @@ def test_every_problem_is_reported_at_once_sorted_by_file_and_line(make_dossier)
     dossier, diagnostics = check(Config(source=root))
     assert dossier is None
     assert formatted(diagnostics) == [
-        "annotations.yaml:9:5: error: 'rating' must be one of reliable, mixed, unreliable, unknown; 'great' is not",
+        "annotations.yaml:9:5: error: 'rating' must be one of reliable, mixed, unreliable, unknown; 'great' is not (write one of these values exactly)",
         "annotations.yaml:24:5: error: annotation 1 has a verdict but is not a fact-check "
         "(only kind: fact-check takes a verdict; remove it or change the kind)",
         "annotations.yaml:28:5: error: 'kind' must be one of fact-check, context, correction, boilerplate, opinion; "
@@ -498,7 +498,7 @@ def test_diagnostic_format_is_path_line_col_level_message_hint():
     diagnostic = validate_strings(annotations_with(FACT_CHECK.replace("kind: fact-check", "kind: fact")))[1][0]
     assert diagnostic.format() == (
         "annotations.yaml:23:5: error: 'kind' must be one of fact-check, context, correction, boilerplate, opinion; "
-        "'fact' is not")
+        "'fact' is not (write one of these values exactly)")
     assert diagnostic.github() == (
         "::error file=annotations.yaml,line=23,col=5::'kind' must be one of fact-check, context, correction, boilerplate, "
-        "opinion; 'fact' is not")
+        "opinion; 'fact' is not (write one of these values exactly)")
