@@ -63,6 +63,17 @@ def compare(lock: dict, dossier: Dossier) -> list[Diagnostic]:
     return out
 
 
+def lock_text(lock: dict) -> str:
+    """The lock as JSON with one article or annotation per line: small, readable diffs
+    (and fast: each line goes through the C encoder, unlike json.dumps with indent)."""
+    def section(items: dict) -> str:
+        lines = [f"  {json.dumps(key, ensure_ascii=False)}: {json.dumps(value, ensure_ascii=False, sort_keys=True)}"
+                 for key, value in sorted(items.items())]
+        return "{\n" + ",\n".join(lines) + "\n }" if lines else "{}"
+    return (f'{{\n "version": {lock["version"]},\n "articles": {section(lock["articles"])},\n'
+            f' "annotations": {section(lock["annotations"])}\n}}\n')
+
+
 def read_lock(source: Path) -> dict:
     try:
         return json.loads((source / LOCK_FILE).read_text(encoding="utf-8"))
@@ -72,7 +83,7 @@ def read_lock(source: Path) -> dict:
 
 def write_lock(source: Path, dossier: Dossier) -> bool:
     """Rewrite the lock if it changed; False when the folder is not writable."""
-    text = json.dumps(fingerprints(dossier), ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+    text = lock_text(fingerprints(dossier))
     path = source / LOCK_FILE
     try:
         if path.is_file() and path.read_text(encoding="utf-8") == text:

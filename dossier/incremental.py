@@ -153,7 +153,7 @@ class Session:
         """Put the edited articles' pages on disk before the rest of the rebuild, when they
         resolve cleanly on their own (the full check that follows may still refuse the build)."""
         annotations = self.annotations
-        if self.annotation_problems or annotations.entities != before.entities:
+        if any(d.level == "error" for d in self.annotation_problems) or annotations.entities != before.entities:
             return  # let the full check report it, or re-render everything
         now, then = {id(a) for a in annotations.annotations}, {id(a) for a in before.annotations}
         slugs = {a.article for a in annotations.annotations if id(a) not in then}
@@ -166,7 +166,8 @@ class Session:
         pages = []
         for slug in sorted(slugs):
             (resolved, problems), = _prepare(shared, [f"{ARTICLES_DIR}/{slug}.md"])
-            if resolved is None or problems or resolved.article.source not in previous.sources:
+            if resolved is None or any(d.level == "error" for d in problems) \
+                    or resolved.article.source not in previous.sources:
                 return
             articles[slug] = resolved
             pages.append(Page(urls.article(slug), "article.html", {"slug": slug}))

@@ -35,7 +35,7 @@ def map_chunks(function: Callable[[Any, list], list], items: Sequence, shared: A
     processes = processes or workers()
     if processes < 2 or len(items) < MIN_PARALLEL or "fork" not in multiprocessing.get_all_start_methods():
         return function(shared, list(items))
-    size = max(1, len(items) // (processes * 8))  # several chunks per worker: even load at the end
+    size = max(1, len(items) // (processes * 16))  # many chunks per worker: even load at the end
     chunks = [list(items[i:i + size]) for i in range(0, len(items), size)]
     global _SHARED, _FUNCTION
     _SHARED, _FUNCTION = shared, function

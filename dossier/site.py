@@ -184,6 +184,17 @@ def write_pages(shared: tuple, pages: list[Page]) -> list[str]:
     return written
 
 
+LIST_TEMPLATES = ("claims.html", "references.html", "articles.html", "index.html", "timeline.html", "compare.html",
+                  "entities.html", "sources.html", "corrections.html")
+
+
+def heaviest_first(pages: list[Page]) -> list[Page]:
+    """The pages that list the whole dossier first, so no worker is left with one of them
+    at the end while the other idles."""
+    return sorted(pages, key=lambda p: LIST_TEMPLATES.index(p.template) if p.template in LIST_TEMPLATES
+                  else len(LIST_TEMPLATES))
+
+
 _ENVIRONMENTS: dict = {}
 
 
@@ -208,7 +219,7 @@ def build(config: Config) -> BuildResult:
             write_files(files.files, folder)
             with stage("pages, feeds and data"):                    # HTML and data files, on every core
                 shared = (dossier, layout_dirs(config), folder, [page.url for page in pages])
-                written = map_chunks(write_pages, [DATA_FILES] + pages, shared)
+                written = map_chunks(write_pages, [DATA_FILES] + heaviest_first(pages), shared)
             if config.search:
                 with stage("search index"):
                     index_site(folder)                              # Pagefind over the finished pages
