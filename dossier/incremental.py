@@ -13,16 +13,17 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+import threading
 from pathlib import Path
 
-from . import drift, urls
+from . import drift, publish, urls
 from .diagnostics import Diagnostic, has_errors, sort_diagnostics
 from .load import ANNOTATIONS_FILE, ARTICLES_DIR, list_markdown, load_markdown_file, read_annotations
 from .model import Dossier, Inputs, ResolvedArticle
 from .parallel import map_chunks
 from .render import Page, TemplateProblem, plan_pages, render_page
 from .resolve import alias_index, annotations_by_article, assemble, resolve_article
-from .site import _ENVIRONMENTS, BuildResult, Config, _environment, layout_dirs, load_pages, other_files
+from .site import _ENVIRONMENTS, BuildResult, Config, _environment, layout_dirs, load_pages, other_files, plan_outputs
 from .validate import cross_check, validate_annotations, validate_article
 from .write import OutputError, copy_static, guard_output, staging
 
@@ -44,6 +45,7 @@ class Session:
         self.annotations = None
         self.annotation_problems: list[Diagnostic] = []
         self.aliases_key = None
+        self.lock = threading.Lock()
 
     # ---- checking, with caches ----------------------------------------------------------
 
@@ -109,8 +111,10 @@ class Session:
 
     # ---- building -----------------------------------------------------------------------
 
-    def build(self, changed: set[str] | None = None) -> BuildResult:
-        """Rebuild after `changed` (paths relative to the source; None: anything may have)."""
+    def build(self, changed: set[str] | None = None, defer: bool = False) -> BuildResult:
+        """Rebuild after `changed` (paths relative to the source; None: anything may have).
+        With `defer`, the pages that list the whole dossier and the data files are left for
+        `finish`, which serve runs in the background so the next edit need not wait."""
         full = (changed is None or self.dossier is None
                 or any(p.startswith("layouts/") or p.endswith("/") for p in changed))  # a template, or a folder
         if full:
@@ -129,7 +133,8 @@ class Session:
         try:
             guard_output(self.config.out, self.config.source)
             pages = plan_pages(dossier)
-            others = other_files(dossier, pages).files
+            defer = defer and previous is not None
+            others = (plan_outputs(dossier, pages) if defer else other_files(dossier, pages)).files
             if previous is None:  # the first build replaces the output folder whole, as `build` does
                 self.written.clear()
                 with staging(self.config.out) as folder:
@@ -137,9 +142,11 @@ class Session:
                     written += sum(self._put(path, content, folder) for path, content in others.items())
             else:
                 wanted = pages if full else _affected(previous, dossier, pages)
+                if defer:
+                    wanted = [page for page in wanted if page.url not in LIST_PAGES]
                 written = self._write(dossier, wanted, full, self.config.out)
                 written += sum(self._put(path, content, self.config.out) for path, content in others.items())
-                self._remove_stale({urls.output_path(page.url) for page in pages} | set(others))
+                self._remove_stale({urls.output_path(page.url) for page in pages} | set(others) | set(publish.OUTPUTS))
         except TemplateProblem as problem:
             return BuildResult(None, diagnostics + [problem.diagnostic])
         except (OutputError, OSError) as exc:
@@ -148,6 +155,19 @@ class Session:
         self.dossier = dossier
         drift.write_lock(self.config.source, dossier)
         return BuildResult(dossier, diagnostics, max(1, written))
+
+    def finish(self) -> int:
+        """Bring the list pages and the data files up to date with the last good build
+        (the part `build(defer=True)` left); safe to run in another thread."""
+        dossier = self.dossier
+        if dossier is None:
+            return 0
+        pages = plan_pages(dossier)
+        lists = [page for page in pages if page.url in LIST_PAGES]
+        written = sum(self._put(path, html) for path, html in _render((dossier, layout_dirs(self.config)), lists))
+        for path, content in publish.outputs(dossier, [page.url for page in pages]):
+            written += self._put(path, content)
+        return written
 
     def _write_edited_first(self, previous: Dossier, before, changed: set[str]) -> None:
         """Put the edited articles' pages on disk before the rest of the rebuild, when they
@@ -205,13 +225,14 @@ class Session:
         data = content.encode("utf-8") if isinstance(content, str) else content
         digest = hashlib.blake2b(data, digest_size=16).hexdigest()
         target = (out or self.config.out) / path
-        if self.written.get(path) == digest and target.exists():
-            return 0
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, target)
-        self.written[path] = digest
+        with self.lock:  # serve's background finisher writes too
+            if self.written.get(path) == digest and target.exists():
+                return 0
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(f".{target.name}.tmp")
+            tmp.write_bytes(data)
+            os.replace(tmp, target)
+            self.written[path] = digest
         return 1
 
 

@@ -49,7 +49,9 @@ def watched(source: Path, path: str) -> str | None:
 
 
 class Rebuilder:
-    """Rebuilds through an incremental Session after each burst of changes."""
+    """Rebuilds through an incremental Session after each burst of changes: the edited pages
+    at once, then — in the background, so the next edit need not wait — the pages that list
+    the whole dossier, the data files and the search index."""
 
     def __init__(self, config: Config, on_success: Callable[[], None], log=print):
         self.session = Session(config)
@@ -57,12 +59,12 @@ class Rebuilder:
         self.on_success = on_success
         self.log = log
         self.builds = 0
-        self.indexer = BackgroundIndexer(config.out, log)
+        self.indexer = BackgroundFinisher(self.session, config, on_success, log)
 
     def rebuild(self, changed: set[str] | None = None) -> bool:
         started = time.perf_counter()
         try:
-            result = self.session.build(changed)
+            result = self.session.build(changed, defer=True)
         except Exception as exc:  # a bug must not take the server down: say so, keep serving
             self.log(f"internal error while rebuilding: {type(exc).__name__}: {exc}; still serving the last good site")
             return False
@@ -73,20 +75,19 @@ class Rebuilder:
             what = "everything" if changed is None else ", ".join(sorted(changed))
             self.log(f"rebuilt ({what}) in {(time.perf_counter() - started) * 1000:.0f} ms")
             self.on_success()
-            if self.config.search:
-                self.indexer.request()
+            self.indexer.request()
         else:
             self.log("rebuild failed; still serving the last good site")
         return result.ok
 
 
-class BackgroundIndexer:
-    """Re-runs the search indexer after rebuilds, in the background, one run at a time, so
-    a page is on disk (and the browser reloaded) without waiting for the index."""
+class BackgroundFinisher:
+    """Finishes each rebuild in the background, one run at a time, always for the latest
+    build: list pages and data files (Session.finish), then the search index."""
 
-    def __init__(self, out: Path, log):
-        self.out, self.log = out, log
-        self.lock = threading.Lock()
+    def __init__(self, session: Session, config: Config, on_done: Callable[[], None], log):
+        self.session, self.config, self.on_done, self.log = session, config, on_done, log
+        self.loop = ioloop.IOLoop.current()
         self.wanted = threading.Event()
         threading.Thread(target=self._loop, daemon=True).start()
 
@@ -98,9 +99,14 @@ class BackgroundIndexer:
             self.wanted.wait()
             self.wanted.clear()
             try:
-                index_site(self.out)
+                if self.session.finish():
+                    self.loop.add_callback(self.on_done)  # reload pages that list the dossier
+                if self.config.search:
+                    index_site(self.config.out)
             except OutputError as exc:
                 self.log(f"search index not updated: {exc}")
+            except Exception as exc:  # keep serving whatever happens here
+                self.log(f"background update failed: {type(exc).__name__}: {exc}")
 
 
 def watch(source: Path, notify: Callable[[set[str]], None], stop: threading.Event) -> None:

@@ -100,3 +100,15 @@ def test_adding_and_removing_an_article_matches_a_cold_build(dossier):
     shutil.rmtree(tmp_path / "cold")
     assert not (session.config.out / "articles/extra/index.html").exists()
     assert_same_as_cold(source, session, tmp_path)
+
+
+def test_deferred_list_pages_and_data_catch_up_after_finish(dossier):
+    source, session, tmp_path = dossier
+    edit(source / "content/articles/gig-workers-left-behind.md", "Most of these people", "Most of these many people")
+    edit(source / "annotations.yaml", "A row of hashtags from the scraped page", "A row of hashtags, scraped")
+    assert session.build({"content/articles/gig-workers-left-behind.md", "annotations.yaml"}, defer=True).ok
+    page = (session.config.out / "articles/gig-workers-left-behind/index.html").read_text()
+    assert "many people" in page  # the edited article is on disk at once
+    assert "many people" not in (session.config.out / "dossier.json").read_text()  # the data waits for finish
+    session.finish()
+    assert_same_as_cold(source, session, tmp_path)
