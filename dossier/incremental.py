@@ -18,13 +18,14 @@ from pathlib import Path
 
 from . import drift, publish, urls
 from .diagnostics import Diagnostic, has_errors, sort_diagnostics
-from .load import ANNOTATIONS_FILE, ARTICLES_DIR, list_markdown, load_markdown_file, read_annotations
-from .model import Dossier, Inputs, ResolvedArticle
+from .load import ANNOTATIONS_FILE, ARTICLES_DIR, list_markdown, read_annotations
+from .model import Dossier, Inputs
 from .parallel import map_chunks
 from .render import Page, TemplateProblem, plan_pages, render_page
-from .resolve import alias_index, annotations_by_article, assemble, resolve_article
-from .site import _ENVIRONMENTS, BuildResult, Config, _environment, layout_dirs, load_pages, other_files, plan_outputs
-from .validate import cross_check, validate_annotations, validate_article
+from .resolve import alias_index, annotations_by_article, assemble
+from .site import (_ENVIRONMENTS, ArticleInputs, BuildResult, Config, _environment, layout_dirs, load_pages, other_files,
+                   plan_outputs, prepare_articles)
+from .validate import cross_check, validate_annotations
 from .write import OutputError, copy_static, guard_output, staging
 
 LIST_PAGES = (urls.HOME, urls.ARTICLES, urls.ENTITIES, urls.TIMELINE, urls.CLAIMS, urls.COMPARE, urls.CORRECTIONS,
@@ -85,8 +86,8 @@ class Session:
                     resolved[result.article.slug] = result
             else:
                 todo.append((relpath, key))
-        shared = (config.source, by_article, self.aliases, self.names)
-        for (relpath, key), outcome in zip(todo, map_chunks(_prepare, [r for r, _ in todo], shared)):
+        shared = ArticleInputs(config.source, by_article, self.aliases, self.names)
+        for (relpath, key), outcome in zip(todo, map_chunks(prepare_articles, [r for r, _ in todo], shared)):
             self.article_cache[relpath] = (key, outcome)
             diagnostics += outcome[1]
             if outcome[0] is not None:
@@ -181,11 +182,11 @@ class Session:
         slugs |= {p.rsplit("/", 1)[-1][:-3] for p in changed if p.startswith(ARTICLES_DIR + "/")}
         if not slugs or len(slugs) > 8:
             return
-        shared = (self.config.source, annotations_by_article(annotations), self.aliases, self.names)
+        shared = ArticleInputs(self.config.source, annotations_by_article(annotations), self.aliases, self.names)
         articles = dict(previous.articles)
         pages = []
         for slug in sorted(slugs):
-            (resolved, problems), = _prepare(shared, [f"{ARTICLES_DIR}/{slug}.md"])
+            (resolved, problems), = prepare_articles(shared, [f"{ARTICLES_DIR}/{slug}.md"])
             if resolved is None or any(d.level == "error" for d in problems) \
                     or resolved.article.source not in previous.sources:
                 return
@@ -234,20 +235,6 @@ class Session:
             os.replace(tmp, target)
             self.written[path] = digest
         return 1
-
-
-def _prepare(shared: tuple, relpaths: list[str]) -> list[tuple[ResolvedArticle | None, list[Diagnostic]]]:
-    source, by_article, aliases, names = shared
-    results = []
-    for relpath in relpaths:
-        file, diagnostics = load_markdown_file(source, relpath)
-        article = validate_article(file, diagnostics) if file is not None else None
-        if article is None:
-            results.append((None, diagnostics))
-            continue
-        resolved, problems = resolve_article(article, by_article.get(article.slug, []), aliases, names)
-        results.append((resolved, diagnostics + problems))
-    return results
 
 
 def _render(shared: tuple, pages: list[Page]) -> list[tuple[str, str]]:
