@@ -41,12 +41,18 @@ def compare(lock: dict, dossier: Dossier) -> list[Diagnostic]:
     if not isinstance(lock, dict) or lock.get("version") != VERSION:
         return []
     old_articles, old = lock.get("articles", {}), lock.get("annotations", {})
+    if not isinstance(old_articles, dict) or not isinstance(old, dict):
+        return []
+    changed = {slug for slug, r in dossier.articles.items()
+               if old_articles.get(slug) not in (None, body_hash(r.article.body))}
     out = []
     for anc in dossier.anchors.values():
         ann = anc.annotation
+        if ann.article not in changed:
+            continue
         article = dossier.articles[ann.article].article
         before = old.get(ann.id)
-        if not isinstance(before, dict) or old_articles.get(ann.article) in (None, body_hash(article.body)):
+        if not isinstance(before, dict):
             continue
         if before.get("article") != ann.article:
             continue

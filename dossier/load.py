@@ -1,6 +1,7 @@
 """Files → raw documents with positions. The only module that reads the dossier folder."""
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,6 +10,7 @@ from .diagnostics import Diagnostic, Location, error
 from .parallel import map_chunks
 from .yamltree import YamlDoc, assemble_pieces, parse_pieces, parse_yaml, split_pieces
 
+SLUG = re.compile(r"[a-z0-9][a-z0-9-]*")
 ANNOTATIONS_FILE = "annotations.yaml"
 ARTICLES_DIR = "content/articles"
 PAGES_DIR = "content/pages"
@@ -131,18 +133,20 @@ def load_markdown_file(source: Path, relpath: str) -> tuple[MarkdownFile | None,
 def list_markdown(source: Path, subdir: str) -> tuple[list[str], list[Diagnostic]]:
     """The .md files of a content folder (relative paths, sorted); anything else is an error."""
     folder = source / subdir
-    if not folder.is_dir():
+    try:
+        entries = sorted((entry.name, entry.is_dir()) for entry in os.scandir(folder))
+    except (FileNotFoundError, NotADirectoryError):
         return [], []
     paths, diagnostics = [], []
-    for path in sorted(folder.iterdir()):
-        relpath = f"{subdir}/{path.name}"
-        if path.name.startswith("."):
+    for name, is_dir in entries:
+        relpath = f"{subdir}/{name}"
+        if name.startswith("."):
             continue
-        if path.is_dir() or path.suffix != ".md":
-            diagnostics.append(error(Location(relpath), f"'{path.name}' is not a Markdown (.md) file",
+        if is_dir or not name.endswith(".md"):
+            diagnostics.append(error(Location(relpath), f"'{name}' is not a Markdown (.md) file",
                                      f"only .md files belong in {subdir}/; put images and other files in layouts/static/"))
-        elif not re.fullmatch(r"[a-z0-9][a-z0-9-]*", path.stem):
-            diagnostics.append(error(Location(relpath), f"the file name '{path.name}' is not a valid slug",
+        elif not SLUG.fullmatch(name[:-3]):
+            diagnostics.append(error(Location(relpath), f"the file name '{name}' is not a valid slug",
                                      "rename it to lowercase letters, digits and hyphens, e.g. meta-scale-deal.md: it becomes the URL"))
         else:
             paths.append(relpath)
