@@ -14,6 +14,7 @@ import dataclasses
 import hashlib
 import os
 import threading
+import time
 from pathlib import Path
 
 from . import drift, publish, urls
@@ -47,6 +48,10 @@ class Session:
         self.annotation_problems: list[Diagnostic] = []
         self.aliases_key = None
         self.lock = threading.Lock()
+        self.generation = 0
+        """Counts good builds: a background `finish` for an older one stops early."""
+        self.busy = threading.Event()
+        """Set while a build runs: the background `finish` waits, leaving it the processor."""
 
     # ---- checking, with caches ----------------------------------------------------------
 
@@ -121,6 +126,13 @@ class Session:
         if full:
             _ENVIRONMENTS.clear()  # templates may have been added, removed or overridden
         yaml_changed = changed is None or ANNOTATIONS_FILE in changed
+        self.busy.set()
+        try:
+            return self._build(changed, defer, full, yaml_changed)
+        finally:
+            self.busy.clear()
+
+    def _build(self, changed: set[str] | None, defer: bool, full: bool, yaml_changed: bool) -> BuildResult:
         previous, before = self.dossier, self.annotations
         if yaml_changed or self.annotations is None:
             self.load_annotations()
@@ -154,20 +166,33 @@ class Session:
             from .diagnostics import Location, error
             return BuildResult(None, diagnostics + [error(Location(str(self.config.out)), str(exc))])
         self.dossier = dossier
-        drift.write_lock(self.config.source, dossier)
+        self.generation += 1
+        if not defer:
+            drift.write_lock(self.config.source, dossier)
         return BuildResult(dossier, diagnostics, max(1, written))
 
     def finish(self) -> int:
         """Bring the list pages and the data files up to date with the last good build
         (the part `build(defer=True)` left); safe to run in another thread."""
-        dossier = self.dossier
+        dossier, generation = self.dossier, self.generation
         if dossier is None:
             return 0
         pages = plan_pages(dossier)
-        lists = [page for page in pages if page.url in LIST_PAGES]
-        written = sum(self._put(path, html) for path, html in _render((dossier, layout_dirs(self.config)), lists))
-        for path, content in publish.outputs(dossier, [page.url for page in pages]):
-            written += self._put(path, content)
+        written = 0
+        steps = [(page, None) for page in pages if page.url in LIST_PAGES] + [(None, output) for output in publish.OUTPUTS]
+        outputs = None
+        for page, output in steps:
+            while self.busy.is_set():  # a rebuild is running: let it have the processor
+                time.sleep(0.01)
+            if self.generation != generation:
+                return written  # a newer build came; its own finish will follow
+            if page is not None:
+                for path, html in _render((dossier, layout_dirs(self.config)), [page]):
+                    written += self._put(path, html)
+            else:
+                outputs = outputs or dict(publish.outputs(dossier, [p.url for p in pages]))
+                written += self._put(output, outputs[output])
+        drift.write_lock(self.config.source, dossier)
         return written
 
     def _write_edited_first(self, previous: Dossier, before, changed: set[str]) -> None:
