@@ -151,16 +151,6 @@ def other_files(dossier: Dossier, pages: list[Page]) -> OutputFiles:
     return files
 
 
-def render_site(dossier: Dossier, config: Config) -> OutputFiles:
-    """Every output file of the site, in memory (one process; for tests and small sites)."""
-    pages = plan_pages(dossier)
-    files = other_files(dossier, pages)
-    env = make_environment(layout_dirs(config))
-    for page in pages:
-        files.files[urls.output_path(page.url)] = render_page(env, dossier, page).encode("utf-8")
-    return files
-
-
 DATA_FILES = Page("", "", {"data files": True})
 """A work item standing for the feeds and data files, rendered beside the pages."""
 

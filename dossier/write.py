@@ -10,7 +10,7 @@ import tempfile
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator
 
 
 class OutputError(Exception):
@@ -85,17 +85,6 @@ def write_files(files: dict[str, bytes], folder: Path) -> None:
             target.parent.mkdir(parents=True, exist_ok=True)
             made.add(target.parent)
         target.write_bytes(content)
-
-
-def write_site(files: OutputFiles, static_dirs: list[Path], out: Path,
-               finish: Callable[[Path], None] | None = None) -> None:
-    """Write `files` plus the static folders, run `finish` on the complete folder (e.g. the
-    search indexer), then swap it in for `out`."""
-    with staging(out) as tmp:
-        copy_static(static_dirs, tmp)
-        write_files(files.files, tmp)
-        if finish is not None:
-            finish(tmp)
 
 
 @contextmanager
