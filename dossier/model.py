@@ -4,6 +4,7 @@ Every class is a frozen dataclass; stages never mutate what they receive.
 """
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass
 
 from .diagnostics import Location
@@ -79,6 +80,17 @@ class PartialDate:
         if self.month:
             return f"{self.year:04d}-{self.month:02d}"
         return f"{self.year:04d}"
+
+    @property
+    def first(self) -> tuple[int, int, int]:
+        """The earliest day the date can mean: 2025-06 → (2025, 6, 1)."""
+        return (self.year, self.month or 1, self.day or 1)
+
+    @property
+    def last(self) -> tuple[int, int, int]:
+        """The latest day the date can mean: 2025-06 → (2025, 6, 30)."""
+        month = self.month or 12
+        return (self.year, month, self.day or calendar.monthrange(self.year, month)[1])
 
     def __str__(self) -> str:
         return self.iso

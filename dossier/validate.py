@@ -5,6 +5,7 @@ import calendar
 import re
 from typing import Any
 
+from .consistency import check_consistency
 from .diagnostics import Diagnostic, Location, did_you_mean, error, warning
 from .load import ARTICLES_DIR, RawDossier, MarkdownFile
 from .model import (Annotation, Annotations, Article, Claim, ContentPage, Entity, Event, Inputs, PartialDate,
@@ -56,7 +57,8 @@ def validate(raw: RawDossier) -> tuple[Inputs, list[Diagnostic]]:
 
 
 def cross_check(inputs: Inputs) -> list[Diagnostic]:
-    """Every id an item refers to must exist; ids must be unique. Errors point at the field."""
+    """Every id an item refers to must exist; ids must be unique; facts must not contradict each
+    other (consistency.py). Errors point at the field."""
     a = inputs.annotations
     out: list[Diagnostic] = []
 
@@ -130,7 +132,7 @@ def cross_check(inputs: Inputs) -> list[Diagnostic]:
         if ref.url is None and ref.archive is None and not ref.note:
             out.append(warning(ref.location, f"reference '{ref.id}' has no url",
                                "add 'url:' or 'archive:' where readers can check it, or a 'note:' saying why none is known"))
-    return out
+    return out + check_consistency(inputs)
 
 
 # ---- annotations.yaml ---------------------------------------------------------------------
