@@ -122,6 +122,35 @@ def web_annotations(d: Dossier) -> dict:
 
 # ---- schema.org ClaimReview ----------------------------------------------------------------
 
+def _appearance(d: Dossier, article) -> dict:
+    """Where a claim appeared: the article's own URL, else the dossier's copy of it."""
+    appearance: dict[str, Any] = {"@type": "NewsArticle" if article.kind in NEWS_KINDS else "CreativeWork",
+                                  "url": article.url or absolute(d, urls.article(article.slug)), "headline": article.title}
+    if article.published:
+        appearance["datePublished"] = article.published.iso
+    source = d.sources.get(article.source)
+    if source:
+        appearance["publisher"] = _organization(source.name, source.url)
+    return appearance
+
+
+def _organization(name: str, url: str | None) -> dict:
+    return {"@type": "Organization", "name": name, **({"url": url} if url else {})}
+
+
+def _review(d: Dossier, url: str, reviewed: str, verdict: str, claim: dict, updates) -> dict:
+    review: dict[str, Any] = {
+        "@context": "https://schema.org", "@type": "ClaimReview", "url": url,
+        "claimReviewed": " ".join(reviewed.split()),
+        "reviewRating": {"@type": "Rating", "ratingValue": VERDICTS[verdict], "bestRating": 5, "worstRating": 1,
+                         "alternateName": VERDICT_LABELS[verdict]},
+        "itemReviewed": claim,
+        "author": {"@type": "Organization", "name": d.site.title, "url": d.site.base_url}}
+    if updates:  # the latest correction; never the build's date
+        review["dateModified"] = max(u.date for u in updates).iso
+    return review
+
+
 def claim_reviews(d: Dossier, slug: str) -> list[dict]:
     """One ClaimReview per fact check in the article, in text order."""
     resolved = d.articles[slug]
@@ -132,27 +161,27 @@ def claim_reviews(d: Dossier, slug: str) -> list[dict]:
         ann = anc.annotation
         if ann.kind != "fact-check" or not ann.verdict:
             continue
-        appearance: dict[str, Any] = {"@type": "NewsArticle" if article.kind in NEWS_KINDS else "CreativeWork",
-                                      "url": article.url or absolute(d, urls.article(slug)), "headline": article.title}
-        if article.published:
-            appearance["datePublished"] = article.published.iso
-        claim: dict[str, Any] = {"@type": "Claim", "appearance": appearance}
+        claim: dict[str, Any] = {"@type": "Claim", "appearance": _appearance(d, article)}
         if source:
-            claim["author"] = {"@type": "Organization", "name": source.name, **({"url": source.url} if source.url else {})}
-        review: dict[str, Any] = {
-            "@context": "https://schema.org", "@type": "ClaimReview",
-            "url": absolute(d, urls.annotation(slug, ann.id)),
-            "claimReviewed": " ".join(anc.exact.split()),
-            "reviewRating": {"@type": "Rating", "ratingValue": VERDICTS[ann.verdict], "bestRating": 5,
-                             "worstRating": 1, "alternateName": VERDICT_LABELS[ann.verdict]},
-            "itemReviewed": claim,
-            "author": {"@type": "Organization", "name": d.site.title, "url": d.site.base_url}}
-        # The review's date: its latest correction, else the article's date; never the build's.
-        date = max((u.date for u in ann.updates), default=None) or article.published
-        if date:
-            review["datePublished"] = date.iso
+            claim["author"] = _organization(source.name, source.url)
+        review = _review(d, absolute(d, urls.annotation(slug, ann.id)), anc.exact, ann.verdict, claim, ann.updates)
+        if article.published:
+            review["datePublished"] = article.published.iso
         reviews.append(review)
     return reviews
+
+
+def claim_page_review(d: Dossier, claim_id: str) -> dict:
+    """The ClaimReview of a claim under `claims:`: every article that tells it is an
+    `appearance`, the earliest dated one the `firstAppearance`."""
+    claim = d.claims[claim_id]
+    articles = list(dict.fromkeys(d.articles[a.annotation.article].article
+                                  for a in d.index.anchors_by_claim.get(claim_id, [])))
+    item: dict[str, Any] = {"@type": "Claim", "appearance": [_appearance(d, a) for a in articles]}
+    dated = [a for a in articles if a.published]  # tellings come earliest first
+    if dated:
+        item["firstAppearance"] = _appearance(d, dated[0])
+    return _review(d, absolute(d, urls.claim(claim_id)), claim.statement, claim.verdict, item, claim.updates)
 
 
 def json_for_script(data: Any) -> str:
@@ -167,6 +196,11 @@ def claim_review_jsonld(d: Dossier, slug: str) -> Markup:
     if not reviews:
         return Markup("")
     return Markup(f'<script type="application/ld+json">\n{json_for_script(reviews)}\n</script>\n')
+
+
+def claim_page_jsonld(d: Dossier, claim_id: str) -> Markup:
+    """The claim page's ClaimReview JSON-LD <script> element."""
+    return Markup(f'<script type="application/ld+json">\n{json_for_script(claim_page_review(d, claim_id))}\n</script>\n')
 
 
 # ---- dossier.json --------------------------------------------------------------------------

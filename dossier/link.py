@@ -68,11 +68,28 @@ def find_mentions(text: str, index: AliasIndex) -> list[tuple[int, int, str]]:
 
 def sentence_around(text: str, start: int, end: int, limit: int = 320) -> str:
     """The sentence that contains text[start:end], trimmed to about `limit` characters."""
-    left = max((m.end() for m in SENTENCE_END.finditer(text, max(0, start - limit), start)), default=max(0, start - limit))
-    right_match = SENTENCE_END.search(text, end, end + limit)
-    right = right_match.start() if right_match else min(len(text), end + limit)
+    left, right = _sentence_bounds(text, start, end, limit)
     sentence = " ".join(text[left:right].split())
     return ("…" if left > 0 and left == start - limit else "") + sentence
+
+
+def sentence_parts(text: str, start: int, end: int, limit: int = 320) -> tuple[str, str, str]:
+    """The sentence(s) around text[start:end] as (before, the span, after), whitespace runs
+    collapsed; `before` starts with "…" when the sentence was cut."""
+    left, right = _sentence_bounds(text, start, end, limit)
+    cut = "…" if left > 0 and left == start - limit else ""
+    return (cut + _collapse(text[left:start]).lstrip(), _collapse(text[start:end]),
+            _collapse(text[end:right]).rstrip())
+
+
+def _sentence_bounds(text: str, start: int, end: int, limit: int) -> tuple[int, int]:
+    left = max((m.end() for m in SENTENCE_END.finditer(text, max(0, start - limit), start)), default=max(0, start - limit))
+    right_match = SENTENCE_END.search(text, end, end + limit)
+    return left, right_match.start() if right_match else min(len(text), end + limit)
+
+
+def _collapse(text: str) -> str:
+    return re.sub(r"\s+", " ", text)
 
 
 def usable(chunks: tuple[Chunk, ...], starts: list[int], start: int, end: int) -> tuple[bool, bool, int]:

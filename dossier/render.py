@@ -12,10 +12,12 @@ from markupsafe import Markup
 
 from . import urls
 from .diagnostics import Diagnostic, Location, error
+from .link import sentence_parts
 from .markdown import render_inline, render_markdown
 from .model import (ENTITY_TYPES, KIND_ICONS, KIND_LABELS, KINDS, RATINGS, VERDICT_ICONS, VERDICT_LABELS, VERDICTS,
-                    Anchor, Dossier, PartialDate, ResolvedArticle, icon_of, label_of)
-from .publish import claim_review_jsonld
+                    Anchor, Article, Dossier, PartialDate, ResolvedArticle, Source, icon_of, label_of)
+from .exports import claim_page_jsonld, claim_review_jsonld
+from .publish import corrections
 
 BUILTIN_LAYOUTS = Path(__file__).resolve().parent.parent / "layouts"
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
@@ -54,7 +56,8 @@ def make_environment(layouts: list[Path]) -> jinja2.Environment:
     env.filters.update(md=_md, inline=_inline, date=format_date)
     env.globals.update(urls=urls, VERDICT_LABELS=VERDICT_LABELS, KIND_LABELS=KIND_LABELS, VERDICTS=VERDICTS,
                        RATINGS=RATINGS, KINDS=KINDS, VERDICT_ICONS=VERDICT_ICONS, KIND_ICONS=KIND_ICONS,
-                       label_of=label_of, icon_of=icon_of, claim_review_jsonld=claim_review_jsonld)
+                       label_of=label_of, icon_of=icon_of, claim_review_jsonld=claim_review_jsonld,
+                       claim_page_jsonld=claim_page_jsonld)
     return env
 
 
@@ -86,9 +89,8 @@ def plan_pages(d: Dossier) -> list[Page]:
         Page(urls.ENTITIES, "entities.html", {"by_type": _entities_by_type(d)}),
         Page(urls.TIMELINE, "timeline.html", {"years": _timeline_groups(d)}),
         Page(urls.CLAIMS, "claims.html", {"groups": _claims_groups(d)}),
-        Page(urls.COMPARE, "compare.html", {"columns": [r for r in d.articles.values()
-                                                        if any(a.annotation.claim for a in r.anchors)]}),
-        Page(urls.CORRECTIONS, "corrections.html", {"corrections": _corrections(d)}),
+        Page(urls.COMPARE, "compare.html", _compare_context(d)),
+        Page(urls.CORRECTIONS, "corrections.html", {"corrections": corrections(d)}),
         Page(urls.SOURCES, "sources.html", {}),
         Page(urls.REFERENCES, "references.html", {}),
         Page(urls.SEARCH, "search.html", {}),
@@ -143,7 +145,13 @@ def tally(anchors) -> list[tuple[str, int]]:
 def _article_context(d: Dossier, resolved: ResolvedArticle, link: urls.Linker) -> dict:
     return {"resolved": resolved, "article": resolved.article, "source": d.sources.get(resolved.article.source),
             "body": Markup(resolved.body_html), "anchors": resolved.anchors,
-            "republished_by": d.index.republished_by.get(resolved.article.slug, [])}
+            "republished_by": d.index.republished_by.get(resolved.article.slug, []),
+            "claim_tellers": claim_tellers(d, resolved)}
+
+
+def _compare_context(d: Dossier) -> dict:
+    columns = [r for r in d.articles.values() if any(a.annotation.claim in d.claims for a in r.anchors)]
+    return {"columns": columns, "rows": _compare_rows(d, columns)}
 
 
 def _entity_context(d: Dossier, entity_id: str) -> dict:
@@ -157,14 +165,66 @@ def _entity_context(d: Dossier, entity_id: str) -> dict:
             "events": d.index.events_by_entity.get(entity_id, [])}
 
 
+@dataclass(frozen=True)
+class Telling:
+    """One article's wording of a claim, as the claim page shows it."""
+    anchor: Anchor
+    article: Article
+    source: Source | None
+    before: str
+    """The sentence up to the quote."""
+    after: str
+    """The sentence after the quote."""
+
+
 def _claim_context(d: Dossier, claim_id: str) -> dict:
-    """The claim and its tellings, earliest published first."""
-    def first_published(anc: Anchor) -> tuple:
-        art = d.articles[anc.annotation.article].article
-        return (art.published is None, art.published or PartialDate(0), art.title)
-    tellings = sorted(d.index.anchors_by_claim.get(claim_id, []), key=first_published)
-    publishers = {d.articles[a.annotation.article].article.source for a in tellings}
-    return {"claim": d.claims[claim_id], "tellings": tellings, "publishers": sorted(publishers)}
+    """The claim, its tellings (earliest published first), who first carried it, and how many
+    publishers state it — a republication counts with the article it republishes."""
+    tellings = []
+    for anc in d.index.anchors_by_claim.get(claim_id, []):
+        resolved = d.articles[anc.annotation.article]
+        before, _, after = sentence_parts(resolved.text, anc.span.start, anc.span.end)
+        tellings.append(Telling(anc, resolved.article, d.sources.get(resolved.article.source), before, after))
+    publishers = sorted({original_of(d, t.article).source for t in tellings})
+    reliable = [p for p in publishers if p in d.sources and d.sources[p].rating == "reliable"]
+    dated = [t for t in tellings if t.article.published]
+    # The first appearance: every dated telling that may be the earliest (June 2025 may come
+    # before or after 13 June 2025), one per article.
+    earliest_end = min((t.article.published.last for t in dated), default=None)
+    firsts = list({t.article.slug: t for t in reversed(dated) if t.article.published.first <= earliest_end}.values())[::-1]
+    return {"claim": d.claims[claim_id], "tellings": tellings, "publishers": publishers, "reliable": reliable,
+            "firsts": firsts, "undated": len(tellings) - len(dated), "articles": len({t.article.slug for t in tellings})}
+
+
+def original_of(d: Dossier, article: Article) -> Article:
+    """The article a republication copies, followed back to the first one in the dossier."""
+    seen = {article.slug}
+    while article.republishes in d.articles and article.republishes not in seen:
+        article = d.articles[article.republishes].article
+        seen.add(article.slug)
+    return article
+
+
+def claim_tellers(d: Dossier, resolved: ResolvedArticle) -> dict[str, int]:
+    """Claim id → how many other articles tell that claim, for each claim the article tells."""
+    counts = {}
+    for anc in resolved.anchors:
+        claim = anc.annotation.claim
+        if claim and claim in d.claims and claim not in counts:
+            others = {a.annotation.article for a in d.index.anchors_by_claim.get(claim, [])}
+            counts[claim] = len(others - {resolved.article.slug})
+    return counts
+
+
+def _compare_rows(d: Dossier, columns: list[ResolvedArticle]) -> list[tuple]:
+    """(claim, [the article's tellings of it, per column]) for the coverage matrix."""
+    rows = []
+    for claim in d.claims.values():
+        cells = defaultdict(list)
+        for anc in d.index.anchors_by_claim.get(claim.id, []):
+            cells[anc.annotation.article].append(anc)
+        rows.append((claim, [cells.get(r.article.slug, []) for r in columns]))
+    return rows
 
 
 def _entities_by_type(d: Dossier) -> list[tuple[str, list]]:
@@ -190,9 +250,3 @@ def _claims_groups(d: Dossier) -> list[tuple[str, list[Anchor]]]:
         groups[key].append(anc)
     order = list(VERDICTS) + [k for k in KINDS if k != "fact-check"]
     return [(key, groups[key]) for key in order if groups[key]]
-
-
-def _corrections(d: Dossier) -> list[tuple]:
-    entries = [(u, "annotation", anc.annotation.id, anc) for anc in d.anchors.values() for u in anc.annotation.updates]
-    entries += [(u, "claim", c.id, c) for c in d.claims.values() for u in c.updates]
-    return sorted(entries, key=lambda e: (e[0].date, e[2]), reverse=True)

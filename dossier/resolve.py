@@ -143,6 +143,12 @@ def _article_order(article: Article) -> tuple:
     return (-date.year, -date.month, -date.day, article.title, article.slug)
 
 
+def _telling_order(article: Article, anchor: Anchor) -> tuple:
+    """A claim's tellings: earliest published first, undated ones last, then by article and place."""
+    return (article.published is None, article.published.first if article.published else (0, 0, 0),
+            article.slug, anchor.number)
+
+
 def _timeline(events, articles: dict[str, ResolvedArticle]) -> tuple[TimelineEntry, ...]:
     entries = [TimelineEntry(e.date, e.id, e.title, e, None) for e in events]
     entries += [TimelineEntry(r.article.published, f"published_{slug}", r.article.title, None, r.article)
@@ -187,6 +193,8 @@ def _index(inputs: Inputs, articles: dict[str, ResolvedArticle], anchors: dict[s
         by_source[resolved.article.source].append(resolved.article)
         if resolved.article.republishes:
             republished_by[resolved.article.republishes].append(resolved.article)
+    for tellings in by_claim.values():
+        tellings.sort(key=lambda anc: _telling_order(articles[anc.annotation.article].article, anc))
     return Index(dict(by_entity), dict(by_reference), dict(by_claim), dict(mentions), dict(relations_to),
                  dict(events_by_entity), dict(claims_by_entity), dict(by_source), dict(republished_by), dict(citers))
 

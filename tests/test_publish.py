@@ -358,8 +358,35 @@ def test_article_pages_embed_a_claim_review_per_fact_check(site, data):
             publisher = next(s for s in data["sources"] if s["id"] == article["source"])
             assert claim["author"]["@type"] == "Organization" and claim["author"]["name"] == publisher["name"]
             assert review["author"] == {"@type": "Organization", "name": data["site"]["title"], "url": BASE}
-            expected = max((u["date"] for u in ann["updates"]), default=None) or article["published"]
-            assert review.get("datePublished") == expected
+            assert review.get("datePublished") == article["published"]
+            assert review.get("dateModified") == max((u["date"] for u in ann["updates"]), default=None)
+
+
+def test_claim_pages_embed_a_claim_review_with_every_appearance(site, data):
+    articles = {a["slug"]: a for a in data["articles"]}
+    annotations = {a["id"]: a for a in data["annotations"]}
+    assert data["claims"], "the shipped dossier has claims"
+    for claim in data["claims"]:
+        (block,) = head_of(site / "claims" / claim["id"] / "index.html").jsonld
+        review = json.loads(block)
+        assert review["@context"] == "https://schema.org" and review["@type"] == "ClaimReview"
+        assert review["url"] == claim["permalink"] and review["claimReviewed"] == claim["statement"]
+        assert review["reviewRating"] == {"@type": "Rating", "ratingValue": VERDICTS[claim["verdict"]], "bestRating": 5,
+                                          "worstRating": 1, "alternateName": VERDICT_LABELS[claim["verdict"]]}
+        assert review["author"] == {"@type": "Organization", "name": data["site"]["title"], "url": BASE}
+        item = review["itemReviewed"]
+        telling = [articles[annotations[t]["article"]] for t in claim["tellings"]]
+        urls = list(dict.fromkeys(a["url"] or a["permalink"] for a in telling))
+        assert item["@type"] == "Claim" and [x["url"] for x in item["appearance"]] == urls, claim["id"]
+        for appearance in item["appearance"]:
+            assert appearance["@type"] in ("NewsArticle", "CreativeWork") and appearance["headline"]
+        dated = sorted((a for a in telling if a["published"]), key=lambda a: a["published"])
+        if dated:
+            assert item["firstAppearance"]["url"] == (dated[0]["url"] or dated[0]["permalink"])
+            assert item["firstAppearance"]["datePublished"] == dated[0]["published"]
+        else:
+            assert "firstAppearance" not in item
+        assert review.get("dateModified") == max((u["date"] for u in claim["updates"]), default=None)
 
 
 def test_json_ld_can_never_close_its_script_element():
@@ -368,7 +395,7 @@ def test_json_ld_can_never_close_its_script_element():
     assert json.loads(text) == {"q": "</script><!-- & -->"}
 
 
-def test_claim_review_date_is_the_latest_correction():
+def test_claim_review_is_modified_at_the_latest_correction():
     dossier, problems = resolve_strings(annotations="""\
         site: {title: T, base_url: https://example.org/t/, language: en, description: D}
         sources: {daily: {name: The Daily, rating: reliable, rationale: R}}
@@ -387,7 +414,7 @@ def test_claim_review_date_is_the_latest_correction():
         """)
     assert not [p for p in problems if p.level == "error"], problems
     (review,) = publish.claim_reviews(dossier, "deal")
-    assert review["datePublished"] == "2025-08-30"
+    assert (review["datePublished"], review["dateModified"]) == ("2025-06-12", "2025-08-30")
     assert review["url"] == "https://example.org/t/articles/deal/#stake"
 
 

@@ -179,7 +179,7 @@ def test_verdict_typo_suggests_the_scale_value():
 
 def test_claim_verdict_outside_the_scale_is_an_error():
     yaml_text = BASE_ANNOTATIONS + "claims:\n  price:\n    statement: Meta paid.\n    verdict: wrong\n    cite: [filing]\n"
-    assert problems(yaml_text) == [
+    assert formatted(validate_strings(yaml_text)[1], "error") == [
         "annotations.yaml:23:5: error: 'verdict' must be one of accurate, mostly-accurate, mixed, unsupported, misleading, "
         "inaccurate, outdated; 'wrong' is not (write one of these values exactly)"]
 

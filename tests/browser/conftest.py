@@ -64,14 +64,12 @@ class Site:
         return self.base + path
 
 
-@pytest.fixture(scope="session")
-def site(tmp_path_factory) -> Site:
-    """The real dossier, built once with a /repo/ base URL and served over HTTP."""
-    out = tmp_path_factory.mktemp("site") / "public"
+def _built_and_served(source: Path, out: Path):
+    """Build the dossier at `source` into `out` with a /repo/ base URL; serve it over HTTP."""
     handler = functools.partial(SubPathHandler, directory=str(out))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     base = f"http://127.0.0.1:{server.server_address[1]}{PREFIX}"
-    build = subprocess.run([sys.executable, "build.py", "--out", str(out), "--base-url", base],
+    build = subprocess.run([sys.executable, "build.py", "--source", str(source), "--out", str(out), "--base-url", base],
                            cwd=ROOT, capture_output=True, text=True, timeout=300)
     if build.returncode != 0:
         server.server_close()
@@ -81,6 +79,20 @@ def site(tmp_path_factory) -> Site:
     yield Site(out, base)
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory) -> Site:
+    """The real dossier, built once with a /repo/ base URL and served over HTTP."""
+    yield from _built_and_served(ROOT, tmp_path_factory.mktemp("site") / "public")
+
+
+@pytest.fixture(scope="session")
+def golden_site(tmp_path_factory) -> Site:
+    """The golden sample (which has corrections, a republication and two claims), served the same way."""
+    folder = tmp_path_factory.mktemp("golden")
+    shutil.copytree(ROOT / "tests" / "golden" / "sample", folder / "sample")  # the build writes a lock file
+    yield from _built_and_served(folder / "sample", folder / "public")
 
 
 @pytest.fixture(scope="session")
