@@ -10,17 +10,49 @@ from __future__ import annotations
 import datetime
 import re
 from collections import Counter
+from dataclasses import dataclass
 from typing import Iterator
 from urllib.parse import urlsplit
 from xml.sax.saxutils import escape, quoteattr
 
 from . import urls
 from .exports import ANNOTATIONS, absolute, claim_review_jsonld, claim_reviews, csl_references, dossier_data, dumps, web_annotations
-from .markdown import render_markdown
-from .model import KIND_LABELS, VERDICT_LABELS, VERDICTS, Anchor, Dossier, PartialDate
+from .markdown import render_inline, render_markdown
+from .model import KIND_LABELS, VERDICT_LABELS, VERDICTS, Anchor, Dossier, PartialDate, Update
 
 __all__ = ["OUTPUTS", "outputs", "atom_feed", "sitemap", "icalendar", "claim_review_jsonld", "claim_reviews",
            "csl_references", "dossier_data", "web_annotations", "dumps"]
+
+@dataclass(frozen=True)
+class Correction:
+    """One `updates` entry, as /corrections/ and the feed list it."""
+    update: Update
+    kind: str
+    """`annotation` or `claim`."""
+    id: str
+    fragment: str
+    """The entry's element id on /corrections/."""
+    url: str
+    """Site-relative URL of what was corrected."""
+    label: str
+    """What was corrected, in words: 'Note on “…”' or 'Claim “…”'."""
+
+
+def corrections(d: Dossier) -> list[Correction]:
+    """Every `updates` entry of annotations and claims, newest first."""
+    entries = []
+    for anc in d.anchors.values():
+        ann = anc.annotation
+        quote = " ".join(anc.exact.split())
+        quote = quote if len(quote) <= 90 else quote[:89].rstrip() + "…"
+        label = f"Note on “{quote}” in “{d.articles[ann.article].article.title}”"
+        entries += [Correction(u, "annotation", ann.id, f"annotation-{ann.id}-{n}", urls.annotation(ann.article, ann.id), label)
+                    for n, u in enumerate(ann.updates, 1)]
+    for claim in d.claims.values():
+        entries += [Correction(u, "claim", claim.id, f"claim-{claim.id}-{n}", urls.claim(claim.id), f"Claim “{claim.statement}”")
+                    for n, u in enumerate(claim.updates, 1)]
+    return sorted(entries, key=lambda c: (c.update.date, c.kind, c.id, c.fragment), reverse=True)
+
 
 FEED = "feed.xml"
 SITEMAP = "sitemap.xml"
@@ -73,7 +105,7 @@ def article_feed_date(d: Dossier, slug: str) -> PartialDate | None:
 
 
 def feed_entries(d: Dossier) -> list[dict]:
-    """Articles and events, newest first; undated articles last, dated like the feed itself."""
+    """Articles, events and corrections, newest first; undated articles last, dated like the feed itself."""
     entries = []
     for slug, resolved in d.articles.items():
         a = resolved.article
@@ -87,6 +119,10 @@ def feed_entries(d: Dossier) -> list[dict]:
     for event in d.events:
         entries.append({"id": absolute(d, urls.event(event.id)), "title": event.title, "date": event.date,
                         "published": event.date, "category": "event", "summary": render_markdown(event.summary)})
+    for c in corrections(d):
+        entries.append({"id": f"{absolute(d, urls.CORRECTIONS)}#{c.fragment}", "link": absolute(d, c.url),
+                        "title": f"Correction: {c.label}", "date": c.update.date, "published": c.update.date,
+                        "category": "correction", "summary": f"<p>{render_inline(c.update.summary)}</p>"})
     dated = sorted((e for e in entries if e["date"]), key=lambda e: (e["date"], e["id"]), reverse=True)
     return dated + sorted((e for e in entries if not e["date"]), key=lambda e: e["id"])
 
@@ -99,7 +135,7 @@ def _tally(anchors: tuple[Anchor, ...]) -> str:
 
 
 def atom_feed(d: Dossier) -> str:
-    """The articles and timeline events as an Atom feed; ids are the entries' absolute URLs."""
+    """The articles, timeline events and corrections as an Atom feed; ids are absolute URLs."""
     entries = feed_entries(d)
     newest = next((e["date"] for e in entries if e["date"]), None)
     updated = _timestamp(newest) if newest else "1970-01-01T00:00:00Z"
@@ -117,7 +153,7 @@ def atom_feed(d: Dossier) -> str:
         lines += ["<entry>",
                   f"<id>{_x(e['id'])}</id>",
                   f"<title>{_x(e['title'])}</title>",
-                  f'<link rel="alternate" type="text/html" href={_qa(e["id"])}/>',
+                  f'<link rel="alternate" type="text/html" href={_qa(e.get("link", e["id"]))}/>',
                   f"<updated>{_timestamp(e['date']) if e['date'] else updated}</updated>"]
         if e["published"]:
             lines.append(f"<published>{_timestamp(e['published'])}</published>")
