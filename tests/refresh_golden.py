@@ -30,10 +30,10 @@ SKIPPED_DIRS = ("pagefind", "static")
 
 
 def compared(path: str) -> bool:
-    """Whether the golden test compares this output file: HTML pages and robots.txt."""
+    """Whether the golden test compares this output file: HTML pages, robots.txt and the feed."""
     if path.split("/", 1)[0] in SKIPPED_DIRS:
         return False
-    return path.endswith(".html") or path == "robots.txt"
+    return path.endswith(".html") or path in ("robots.txt", "feed.xml")
 
 
 def build_sample(workdir: Path) -> tuple[BuildResult, Path]:

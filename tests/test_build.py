@@ -56,16 +56,17 @@ def test_golden_sample_checks_without_any_diagnostic():
     dossier, diagnostics = check(Config(source=SAMPLE, base_url=BASE_URL))
     assert formatted(diagnostics) == []
     assert (len(dossier.articles), len(dossier.anchors), len(dossier.entities), len(dossier.events), len(dossier.claims)) == (
-        2, 6, 4, 3, 1)
+        3, 7, 4, 3, 2)
 
 
 def test_golden_output_has_every_page_kind(golden_build):
     _, out = golden_build
     assert sorted(compared_files(out)) == [
         "404.html", "about/index.html", "articles/big-deal/index.html", "articles/copycat/index.html",
-        "articles/index.html", "claims/deal-amount/index.html", "claims/index.html", "compare/index.html",
-        "corrections/index.html", "entities/alexandr-wang/index.html", "entities/index.html",
-        "entities/meta/index.html", "entities/msl/index.html", "entities/scale-ai/index.html", "index.html",
+        "articles/index.html", "articles/mirror-copy/index.html", "claims/deal-amount/index.html",
+        "claims/index.html", "claims/stake/index.html", "compare/index.html", "corrections/index.html",
+        "entities/alexandr-wang/index.html", "entities/index.html", "entities/meta/index.html",
+        "entities/msl/index.html", "entities/scale-ai/index.html", "feed.xml", "index.html",
         "references/index.html", "robots.txt", "search/index.html", "sources/index.html", "timeline/index.html"]
     assert (out / ".nojekyll").read_bytes() == b""
 
@@ -287,7 +288,7 @@ def test_entity_page_shows_relations_in_both_directions(golden_build):
 def test_entity_page_lists_every_mention_with_its_sentence(golden_build):
     result, out = golden_build
     mentions = result.dossier.index.mentions_by_entity["scale-ai"]
-    assert len(mentions) == 5
+    assert len(mentions) == 6
     text = page_text((out / "entities" / "scale-ai" / "index.html").read_text())
     for mention in mentions:
         assert " ".join(mention.context.split()) in text
@@ -302,6 +303,7 @@ def test_timeline_keeps_precision_and_puts_a_year_before_its_months_and_a_month_
         ("2025-06", "Why Meta Bet Big on Scale"),
         ("2025-06-12", "Meta and Scale AI announce the deal"),
         ("2025-06-13", "Meta Buys Into Scale AI"),
+        ("2025-06-14", "Meta Buys Into Scale AI (copy)"),
     ]
     text = page_text((out / "timeline" / "index.html").read_text())
     positions = [text.find(title) for title in ("Scale AI is founded", "Meta forms Meta Superintelligence Labs",
