@@ -35,6 +35,20 @@ def test_a_word_from_one_note_finds_that_annotation(site, search_page):
     assert search_page.errors == [] and search_page.failed == []
 
 
+def test_a_claim_statement_finds_its_claim_page(search_page):
+    page = search_page.page
+    page.fill("#search-input", "board")
+    page.wait_for_selector(".result a[href$='/claims/wang-board-seat/']")
+    page.select_option("#search-filter-type", "Claim")
+    deadline = time.monotonic() + 10
+    while page.locator(".result .result-title a[href*='/articles/']").count() and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    titles = page.locator(".result .result-title a")
+    hrefs = [titles.nth(i).get_attribute("href") for i in range(titles.count())]
+    assert hrefs and all("/claims/" in h for h in hrefs), hrefs
+    assert search_page.errors == [] and search_page.failed == []
+
+
 def test_a_filter_narrows_the_results(search_page):
     page = search_page.page
     page.fill("#search-input", "Scale")
