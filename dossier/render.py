@@ -149,9 +149,17 @@ def _article_context(d: Dossier, resolved: ResolvedArticle, link: urls.Linker) -
             "claim_tellers": claim_tellers(d, resolved)}
 
 
+MATRIX_COLUMNS = 40
+"""Beyond this many articles, /compare/ lists each claim's tellings instead of a claims ×
+articles grid, whose size would grow with claims times articles."""
+
+
 def _compare_context(d: Dossier) -> dict:
     columns = [r for r in d.articles.values() if any(a.annotation.claim in d.claims for a in r.anchors)]
-    return {"columns": columns, "rows": _compare_rows(d, columns)}
+    if len(columns) > MATRIX_COLUMNS:
+        return {"columns": columns, "rows": [], "by_claim": [(c, d.index.anchors_by_claim.get(c.id, []))
+                                                             for c in d.claims.values()]}
+    return {"columns": columns, "rows": _compare_rows(d, columns), "by_claim": []}
 
 
 def _entity_context(d: Dossier, entity_id: str) -> dict:

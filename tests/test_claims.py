@@ -193,3 +193,23 @@ def test_the_feed_carries_each_correction_as_an_entry(golden):
         ("https://example.org/golden/corrections/#claim-deal-amount-1", "https://example.org/golden/claims/deal-amount/",
          "Correction: Claim “Meta invested about $14.3 billion for 49% of Scale AI”", "2025-07-01T00:00:00Z")]
     assert corrections[0].summary == "<p>Verdict from accurate to mostly-accurate.</p>"
+
+
+def test_with_many_articles_the_compare_page_lists_tellings_instead_of_a_grid(make_dossier, tmp_path):
+    from dossier.site import Config, build
+    count = render.MATRIX_COLUMNS + 1
+    files = {f"content/articles/a{i:02d}.md": article("Meta bought a stake in Scale.\n", extra=f"published: 2025-06-{i % 28 + 1:02d}\n")
+             for i in range(count)}
+    entries = "".join(f"  - {{id: t{i:02d}, article: a{i:02d}, quote: Meta bought a stake, kind: context, claim: deal}}\n"
+                      for i in range(count))
+    files["annotations.yaml"] = BASE_ANNOTATIONS.replace("annotations: []\n", "claims:\n  deal:\n    statement: Meta bought "
+                                                         "a stake.\n    verdict: accurate\n    cite: [filing]\nannotations:\n" + entries)
+    files["content/articles/deal.md"] = None
+    result = build(Config(source=make_dossier(files), out=tmp_path / "out", search=False))
+    assert result.ok, [d.format() for d in result.diagnostics]
+    table = Table()
+    table.feed((tmp_path / "out" / "compare" / "index.html").read_text())
+    header, row = table.rows
+    assert table.caption == "Claims and every article that tells them"
+    assert header == [("th", "col", "Claim"), ("th", "col", "Tellings")]
+    assert row[1][2].count("+ Context") == count
