@@ -29,11 +29,16 @@ def check_consistency(inputs: Inputs) -> list[Diagnostic]:
                                  f"({relation.until}) before it begins ({relation.since})",
                                  "swap 'since' and 'until', or correct the date that is wrong"))
         out += _overlapping_shares(entity)
+    cycles = _republication_cycles(inputs)
     for article in inputs.articles.values():
         if article.published and article.retrieved and article.published.first > article.retrieved.last:
             out.append(error(article.at("retrieved"),
                              f"the article was retrieved ({article.retrieved}) before it was published ({article.published})",
                              "a copy cannot be taken before the article exists: correct 'published' or 'retrieved'"))
+        if article.slug in cycles:
+            out.append(error(article.at("republishes"),
+                             f"'{article.slug}' republishes '{article.republishes}', which leads back to '{article.slug}'",
+                             "only a copy names its original in 'republishes': remove it from the original"))
         original = inputs.articles.get(article.republishes or "")
         if (original is not None and original is not article and article.published and original.published
                 and article.published.last < original.published.first):
@@ -47,6 +52,24 @@ def check_consistency(inputs: Inputs) -> list[Diagnostic]:
             out.append(warning(claim.location, f"claim '{claim.id}' is not told by any annotation",
                                f"add 'claim: {claim.id}' to each annotation whose quote states it, or remove the claim"))
     return out
+
+
+def _republication_cycles(inputs: Inputs) -> set[str]:
+    """Slugs of the articles on a loop of `republishes` (each article names at most one
+    original, so one walk per article, never repeated, finds them all). An article that
+    republishes itself is reported on its own by validate.cross_check."""
+    on_cycle: set[str] = set()
+    done: set[str] = set()
+    for start in inputs.articles:
+        path: dict[str, int] = {}
+        current = start
+        while current in inputs.articles and current not in done and current not in path:
+            path[current] = len(path)
+            current = inputs.articles[current].republishes
+        if current in path:
+            on_cycle.update(slug for slug, i in path.items() if i >= path[current])
+        done.update(path)
+    return {slug for slug in on_cycle if inputs.articles[slug].republishes != slug}
 
 
 def share_percent(share: str | None) -> float | None:

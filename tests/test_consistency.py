@@ -95,6 +95,16 @@ def test_a_republication_dated_before_its_original_is_an_error_at_published():
     assert problems(articles={"deal": original, "copy": later}) == []
 
 
+def test_articles_that_republish_each_other_are_an_error():
+    one = article("Meta bought a stake.\n", kind="republication", extra="republishes: two\n")
+    two = article("Meta bought a stake.\n", kind="republication", extra="republishes: one\n")
+    assert problems(articles={"one": one, "two": two}) == [
+        "content/articles/one.md:5:1: error: 'one' republishes 'two', which leads back to 'one' (only a copy names its "
+        "original in 'republishes': remove it from the original)",
+        "content/articles/two.md:5:1: error: 'two' republishes 'one', which leads back to 'two' (only a copy names its "
+        "original in 'republishes': remove it from the original)"]
+
+
 CLAIMS = """\
 claims:
   deal-amount:
