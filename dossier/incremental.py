@@ -290,6 +290,10 @@ def _affected(old: Dossier, new: Dossier, pages: list[Page]) -> list[Page]:
                 entities.update(anc.annotation.entities)
                 if anc.annotation.claim:
                     claims.add(anc.annotation.claim)
+    for claim in claims:  # each telling's article says how many other articles tell the claim
+        tellers = [{a.annotation.article for a in d.index.anchors_by_claim.get(claim, [])} for d in (old, new)]
+        if tellers[0] != tellers[1]:
+            changed |= (tellers[0] | tellers[1]) & set(new.articles)
     wanted = set(LIST_PAGES) | {urls.article(s) for s in changed} | {urls.entity(e) for e in entities} \
         | {urls.claim(c) for c in claims}
     return [page for page in pages if page.url in wanted]

@@ -56,6 +56,22 @@ def test_annotation_edit_matches_a_cold_build(dossier):
     assert_same_as_cold(source, session, tmp_path)
 
 
+def test_a_new_telling_of_a_claim_updates_every_article_that_tells_it(dossier):
+    """The other articles' notes say how many articles tell the claim: they change too."""
+    source, session, tmp_path = dossier
+    edit(source / "annotations.yaml", "  - id: gig-founded-2016\n", """  - id: cracks-founded-telling
+    article: cracks-forming-partnership
+    quote: "Meta, formerly known as Facebook"
+    kind: context
+    claim: scale-founding
+    note: Not about the founding; a test telling.
+  - id: gig-founded-2016
+""")
+    assert session.build({"annotations.yaml"}).ok
+    assert "also told by 2 other articles" in (session.config.out / "articles/gig-workers-left-behind/index.html").read_text()
+    assert_same_as_cold(source, session, tmp_path)
+
+
 def test_annotation_moved_to_another_quote_matches_a_cold_build(dossier):
     source, session, tmp_path = dossier
     edit(source / "annotations.yaml", 'quote: "Meta, formerly known as Facebook"', 'quote: "formerly known as Facebook"')
