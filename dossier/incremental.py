@@ -47,6 +47,8 @@ class Session:
         self.annotations = None
         self.annotation_problems: list[Diagnostic] = []
         self.aliases_key = None
+        self.lock_file: tuple = (None, {})
+        """(stat key, contents) of annotations.lock, read again only when the file changes."""
         self.lock = threading.Lock()
         self.generation = 0
         """Counts good builds: a background `finish` for an older one stops early."""
@@ -103,9 +105,19 @@ class Session:
         if self.yaml_ok:
             diagnostics += cross_check(inputs)
         dossier, problems = assemble(inputs, resolved)
-        problems += drift.compare(drift.read_lock(config.source), dossier)
+        problems += drift.compare(self._read_lock(), dossier)
         diagnostics = sort_diagnostics(diagnostics + problems)
         return (None if has_errors(diagnostics, config.strict) else dossier), diagnostics
+
+    def _read_lock(self) -> dict:
+        try:
+            st = os.stat(self.config.source / drift.LOCK_FILE)
+            key = (st.st_mtime_ns, st.st_size, st.st_ino)
+        except OSError:
+            key = None
+        if key != self.lock_file[0]:
+            self.lock_file = (key, drift.read_lock(self.config.source) if key else {})
+        return self.lock_file[1]
 
     def _article_key(self, relpath: str, by_article: dict) -> tuple:
         try:
