@@ -31,7 +31,8 @@ def _parser(command: str) -> argparse.ArgumentParser:
         parser.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1; default: 8000")
         parser.add_argument("--host", default="127.0.0.1", help="address to bind; default: 127.0.0.1")
     if command == "diff":
-        parser.add_argument("base", help="a git ref (branch, tag, commit) or a dossier folder to compare against")
+        parser.add_argument("base", help="a git ref (branch, tag, commit, e.g. origin/main) or a dossier folder to "
+                                         "compare against; --strict makes an edited article body an error")
     if command == "annotate":
         parser.add_argument("article", help="the article's slug (file name without .md)")
         parser.add_argument("quote", help="the words to annotate, copied from the article")

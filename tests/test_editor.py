@@ -198,39 +198,3 @@ def test_check_in_github_actions_prints_error_commands_with_file_line_and_column
     assert result.stdout.splitlines() == [
         "::error file=annotations.yaml,line=25,col=3::unknown field 'colour' (known fields: article, cite, claim, "
         "entities, id, kind, note, prefix, quote, suffix, updates, verdict)"]
-
-
-# ---- diff ---------------------------------------------------------------------------------
-
-def test_diff_against_a_folder_lists_what_changed(make_dossier):
-    entries = """\
-        - id: price
-          article: deal
-          quote: "paid $14.3 billion"
-          kind: fact-check
-          verdict: accurate
-          note: n
-          cite: [filing]
-        """
-    base = make_dossier({"content/articles/deal.md": STORY, "annotations.yaml": annotations_plus(entries)}, name="base")
-    changed = annotations_plus(entries.replace("verdict: accurate", "verdict: mostly-accurate").rstrip(" ") + """\
-        - id: final
-          article: deal
-          quote: "and Meta agreed"
-          kind: context
-          note: n
-        """)
-    head = make_dossier({"content/articles/deal.md": STORY, "annotations.yaml": changed}, name="head")
-    result = run("diff", str(base), "--source", str(head))
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == [
-        "annotations: 1 added, 0 removed, 1 changed",
-        "  + final: deal: context on “and Meta agreed”",
-        "  ~ price: fact-check accurate → fact-check mostly-accurate",
-    ]
-    assert run("diff", str(head), "--source", str(head)).stdout == f"no changes against {head}\n"
-
-
-def test_diff_against_an_unknown_ref_says_what_it_wants(make_dossier):
-    result = run("diff", "no-such-branch", "--source", str(make_dossier()))
-    assert result.returncode == 1 and "neither a folder nor a git ref" in result.stderr

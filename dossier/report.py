@@ -1,0 +1,210 @@
+"""The `diff` report as Markdown: problems first, then a line of counts, then one section per
+kind of item. Pure: the changes (changes.py) in, text out."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .diagnostics import Diagnostic
+
+if TYPE_CHECKING:
+    from .changes import Change, FieldChange
+
+TITLES = {"annotations": "Annotations", "claims": "Claims", "articles": "Articles", "entities": "Entities",
+          "relations": "Relations", "events": "Events", "references": "References", "sources": "Sources",
+          "site": "Site settings", "pages": "Pages"}
+VERBS = {"+": "added", "-": "removed", "~": "changed"}
+PAGE_LIST = 50
+"""Pages listed per kind of change; the rest are counted."""
+
+LABEL_FIELDS = {"verdict", "kind", "rating", "type"}
+"""Shown in bold, old → new."""
+PROSE_FIELDS = {"note", "summary", "rationale", "description"}
+"""Markdown paragraphs: only said to have changed."""
+ID_FIELDS = {"article", "source", "claim", "republishes", "cite", "entities"}
+CODE_FIELDS = {"url", "archive", "base_url", "wikidata", "language"}
+DATE_FIELDS = {"date", "since", "until", "accessed", "published", "retrieved"}
+
+
+@dataclass(frozen=True)
+class Report:
+    base: str
+    """What the dossier was compared with, as given on the command line."""
+    changes: list[Change]
+    problems: list[Diagnostic]
+    """Evidence edits and verdicts changed without an update."""
+    broken: list[tuple[str, list[Diagnostic], str]]
+    """(who, its errors, what could not be compared) for a side that does not build: `the base (REF)`
+    or `the dossier`."""
+    notes: list[str]
+    """Plain-text remarks, e.g. why the pages were not compared."""
+
+
+def render_markdown(report: Report) -> str:
+    """The whole report, ending in a newline."""
+    lines = [f"## Dossier changes against {_code(report.base)}", ""]
+    top = [_broken(*side) for side in report.broken]
+    top += [_problem(d) for d in report.problems]
+    top += [f"- **Note:** {_esc(note)}" for note in report.notes]
+    if top:
+        lines += top + [""]
+    if not report.changes:
+        return "\n".join(lines + [f"No changes against {_code(report.base)}.", ""])
+    lines += [" · ".join(_counts(report.changes, section) for section in TITLES
+                         if any(c.section == section for c in report.changes)), ""]
+    for section, title in TITLES.items():
+        group = [c for c in report.changes if c.section == section]
+        if not group:
+            continue
+        if section == "pages":
+            lines += ["### Pages whose output changes", ""] + _pages(group) + [""]
+            continue
+        lines += [f"### {title}", ""] + [_bullet(c) for c in group] + [""]
+    return "\n".join(lines)
+
+
+def render_stop(base: str, message: str, details: list[Diagnostic]) -> str:
+    """The report when there is nothing to compare: the reason, and the first problems."""
+    lines = [f"## Dossier changes against {_code(base)}", "", f"- **Error:** {_esc(message)}"]
+    lines += [f"  - {_code(str(d.location))}: {_esc(d.message)}" for d in details]
+    return "\n".join(lines + [""])
+
+
+def _broken(who: str, errors: list[Diagnostic], missing: str) -> str:
+    count = f"{len(errors)} error{'s' * (len(errors) != 1)}"
+    first = f", the first: {_code(str(errors[0].location))}: {_esc(errors[0].message)}" if errors else ""
+    return (f"- **Error:** {_esc(who)} does not build ({count}{first}); "
+            f"only what could be loaded is compared ({missing})")
+
+
+def _problem(d: Diagnostic) -> str:
+    hint = f" ({_esc(d.hint)})" if d.hint else ""
+    return f"- **{d.level.capitalize()}:** {_code(str(d.location))}: {_esc(d.message)}{hint}"
+
+
+def _counts(changes: list[Change], section: str) -> str:
+    parts = []
+    for sign, verb in VERBS.items():
+        n = sum(c.section == section and c.sign == sign for c in changes)
+        if n:
+            parts.append(f"{n} {verb}")
+    return f"{TITLES[section]}: {', '.join(parts)}"
+
+
+def _pages(group: list[Change]) -> list[str]:
+    lines = []
+    for sign, verb in VERBS.items():
+        urls = [_code("/" + c.id) for c in group if c.sign == sign]
+        if urls:
+            more = f", … and {len(urls) - PAGE_LIST} more" if len(urls) > PAGE_LIST else ""
+            lines.append(f"- {verb}: {', '.join(urls[:PAGE_LIST])}{more}")
+    return lines
+
+
+# ---- one item --------------------------------------------------------------------------------
+
+def _bullet(change: Change) -> str:
+    what = _name(change)
+    if change.sign == "~":
+        return f"- changed {what}: " + "; ".join(_field(f) for f in change.fields)
+    summary = _summary(change.section, change.item)
+    return f"- {VERBS[change.sign]} {what}" + (f": {summary}" if summary else "")
+
+
+def _name(change: Change) -> str:
+    """The item's id, and where it is when that helps."""
+    item = change.item
+    if change.section == "annotations":
+        return f"{_code(change.id)} in {_code(item.article)}"
+    if change.section == "relations":
+        owner, relation = item
+        return f"{_code(owner)} → {_esc(relation.type)} → {_code(relation.target)}"
+    return _code(change.id)
+
+
+def _summary(section: str, item: Any) -> str:
+    """What an added or removed item is, in a few words."""
+    if section == "annotations":
+        verdict = f" {_bold(item.verdict)}" if item.verdict else ""
+        return f"{_esc(item.kind)}{verdict} on {_quoted(item.quote)}"
+    if section == "claims":
+        return f"{_quoted(item.statement)}, {_bold(item.verdict)}"
+    if section == "articles":
+        return f"{_quoted(item.title)} ({_code(item.source)}, {_esc(item.kind)})"
+    if section == "entities":
+        return f"{_esc(item.name)} ({_esc(item.type)})"
+    if section == "relations":
+        relation = item[1]
+        extra = [f"{name} {_value(name, getattr(relation, name))}" for name in ("since", "until", "share")
+                 if getattr(relation, name)]
+        return ", ".join(extra)
+    if section == "events":
+        return f"{item.date.iso} {_quoted(item.title)}"
+    if section == "references":
+        return _quoted(item.title)
+    if section == "sources":
+        return f"{_esc(item.name)} ({_bold(item.rating)})"
+    return ""
+
+
+def _field(f: FieldChange) -> str:
+    name, old, new = f.name, f.old, f.new
+    if name == "anchor":
+        where = f"within line {new.line}" if old.line == new.line else f"from line {old.line} to line {new.line}"
+        context = (_esc(new.before) + " " * new.before.endswith(" ") + _bold(_short(new.exact, 60))
+                   + " " * new.after.startswith(" ") + _esc(new.after))
+        return f"quote re-anchored {where} (now “{context}”)"
+    if name == "body":
+        return f"body text changed at line {new.line} (evidence is immutable: see above)"
+    if name == "updates":
+        added = [f"new update {date} {_quoted(summary)}" for date, summary in new if (date, summary) not in old]
+        removed = [f"update {date} {_quoted(summary)} removed" for date, summary in old if (date, summary) not in new]
+        return "; ".join(added + removed) or "updates reordered"
+    if name in PROSE_FIELDS:
+        return f"{name} {'added' if not old else 'removed' if not new else 'changed'}"
+    if isinstance(new, tuple) or isinstance(old, tuple):
+        old, new = old or (), new or ()
+        parts = [f"+{_value(name, x)}" for x in new if x not in old]
+        parts += [f"−{_value(name, x)}" for x in old if x not in new]
+        return f"{name} {' '.join(parts)}" if parts else f"{name} reordered"
+    return f"{name} {_value(name, old)} → {_value(name, new)}"
+
+
+def _value(name: str, value: Any) -> str:
+    if value is None or value == "":
+        return "*none*"
+    if name in LABEL_FIELDS:
+        return _bold(value)
+    if name in ID_FIELDS or name in CODE_FIELDS:
+        return _code(value)
+    if name in DATE_FIELDS:
+        return str(value)
+    return _quoted(value)
+
+
+# ---- Markdown ------------------------------------------------------------------------------
+
+_SPECIAL = re.compile(r"([\\`*_\[\]<>|~$])")
+
+
+def _esc(text: Any) -> str:
+    """Plain text on one line, with the characters Markdown (and GitHub's math) would read escaped."""
+    return _SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def _quoted(text: str) -> str:
+    return f"“{_esc(_short(' '.join(text.split()), 80))}”"
+
+
+def _bold(text: str) -> str:
+    return f"**{_esc(text)}**"
+
+
+def _code(text: str) -> str:
+    text = " ".join(str(text).split())
+    return f"`` {text} ``" if "`" in text else f"`{text}`"
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"

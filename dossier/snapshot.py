@@ -1,0 +1,141 @@
+"""The two sides of `diff`: the dossier as it is in a folder or was at a git ref, loaded
+(resolved when it builds) and its pages rendered into digests, without writing anything."""
+from __future__ import annotations
+
+import hashlib
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from .diagnostics import Diagnostic
+from .load import ANNOTATIONS_FILE, ARTICLES_DIR, load_dossier
+from .model import Anchor, Annotations, Article, Dossier, Inputs
+from .parallel import map_chunks
+from .render import make_environment, plan_pages, render_page
+from .site import Config, check, layout_dirs
+from .validate import validate
+
+DOSSIER_PATHS = (ANNOTATIONS_FILE, "content", "layouts")
+"""What a dossier is made of: all that is read of the base at a git ref."""
+
+
+@dataclass(frozen=True)
+class Version:
+    """One side of the comparison: what could be loaded of one copy of the dossier."""
+
+    annotations: Annotations
+    articles: dict[str, Article]
+    anchors: dict[str, Anchor] | None = None
+    """Where each quote anchored, by annotation id; None when the dossier did not resolve."""
+    texts: dict[str, str] | None = None
+    """Each article's rendered plain text (what quotes anchor in); None when not resolved."""
+    pages: dict[str, str] | None = None
+    """Site-relative URL → digest of the page's HTML; None when the pages were not rendered."""
+
+
+def version_of(dossier: Dossier) -> Version:
+    """The comparable content of a resolved dossier."""
+    annotations = Annotations(dossier.site, dossier.sources, dossier.entities, dossier.references, dossier.events,
+                              dossier.claims, tuple(anchor.annotation for anchor in dossier.anchors.values()))
+    return Version(annotations, {slug: r.article for slug, r in dossier.articles.items()}, dossier.anchors,
+                   {slug: r.text for slug, r in dossier.articles.items()})
+
+
+def version_of_inputs(inputs: Inputs) -> Version:
+    """What can be compared of a dossier that does not resolve: no quote positions, no pages."""
+    return Version(inputs.annotations, inputs.articles)
+
+
+class Stop(Exception):
+    """diff cannot compare: the base is unknown or not a dossier, or a side cannot be loaded."""
+
+    def __init__(self, message: str, details: list[Diagnostic] | None = None):
+        super().__init__(message)
+        self.details = details or []
+
+
+def locate_base(base: str, source: Path, into: Path) -> Path:
+    """The folder holding the base: `base` itself if it is a folder, else the dossier files of
+    `source` at git ref `base`, exported into `into` with git alone (the work tree and the
+    index are not touched)."""
+    if Path(base).is_dir():
+        if not _is_dossier(Path(base)):
+            raise Stop(f"{base} is not a dossier (no {ANNOTATIONS_FILE} or {ARTICLES_DIR}/)")
+        return Path(base)
+    top = _git(source, "rev-parse", "--show-toplevel")
+    if top is None:
+        raise Stop(f"'{base}' is not a folder, and {source} is not in a git repository "
+                   "(give a dossier folder to compare against, or run diff in a git clone)")
+    commit = _git(source, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{base}^{{commit}}")
+    if commit is None:
+        raise Stop(f"'{base}' is neither a folder nor a commit of the git repository at {source} "
+                   "(give a branch, tag or commit, e.g. origin/main or HEAD~1, or a dossier folder; "
+                   "in a shallow clone, fetch the base first, e.g. git fetch origin main)")
+    prefix = _git(source, "rev-parse", "--show-prefix") or ""
+    root = Path(top)
+    listing = _git(root, "ls-tree", "-r", "-z", commit, "--", *(prefix + p for p in DOSSIER_PATHS), text=False) or b""
+    blobs = []
+    for entry in listing.split(b"\0"):
+        meta, _, path = entry.partition(b"\t")
+        if meta.split(b" ")[1:2] == [b"blob"] and not meta.startswith(b"120000"):  # no symlinks, no submodules
+            relative = path.decode("utf-8", "surrogateescape")[len(prefix):]
+            if ".." not in relative.split("/"):
+                blobs.append((relative, meta.split(b" ")[2]))
+    contents = subprocess.run(["git", "-C", str(root), "cat-file", "--batch"],
+                              input=b"".join(oid + b"\n" for _, oid in blobs), capture_output=True, check=True).stdout
+    at = 0
+    for relative, _ in blobs:
+        header_end = contents.index(b"\n", at)
+        size = int(contents[at:header_end].split(b" ")[2])
+        target = into / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(contents[header_end + 1:header_end + 1 + size])
+        at = header_end + 1 + size + 1
+    if not _is_dossier(into):
+        raise Stop(f"at {base}, {source} is not a dossier (no {ANNOTATIONS_FILE} or {ARTICLES_DIR}/)")
+    return into
+
+
+def _is_dossier(folder: Path) -> bool:
+    return (folder / ANNOTATIONS_FILE).is_file() or (folder / ARTICLES_DIR).is_dir()
+
+
+def _git(where: Path, *args: str, text: bool = True):
+    """git's output (stripped text, or bytes), or None when it fails."""
+    run = subprocess.run(["git", "-C", str(where), *args], capture_output=True, text=text)
+    if run.returncode != 0:
+        return None
+    return run.stdout.strip() if text else run.stdout
+
+
+def load_version(source: Path) -> tuple[Version | None, Dossier | None, list[Diagnostic]]:
+    """One side: resolved if it builds, else what validates of it; no Version when even its
+    annotations.yaml cannot be read, as then nothing would compare meaningfully."""
+    dossier, diagnostics = check(Config(source=source))
+    if dossier is not None:
+        return version_of(dossier), dossier, diagnostics
+    raw, _ = load_dossier(source)
+    if raw.annotations is None or not isinstance(raw.annotations.value, (dict, type(None))):
+        return None, None, diagnostics
+    inputs, _ = validate(raw)
+    return version_of_inputs(inputs), None, diagnostics
+
+
+def page_digests(dossier: Dossier, source: Path) -> dict[str, str]:
+    """Site-relative URL → SHA-256 of each HTML page as the build renders it (no search index,
+    nothing written)."""
+    layouts = tuple(layout_dirs(Config(source=source)))
+    return dict(map_chunks(_digest_pages, plan_pages(dossier), (dossier, layouts)))
+
+
+_ENVIRONMENTS: dict = {}
+
+
+def _digest_pages(shared: tuple, pages: list) -> list[tuple[str, str]]:
+    dossier, layouts = shared
+    if layouts not in _ENVIRONMENTS:
+        _ENVIRONMENTS[layouts] = make_environment(list(layouts))
+    env = _ENVIRONMENTS[layouts]
+    return [(page.url, hashlib.sha256(render_page(env, dossier, page).encode("utf-8")).hexdigest()) for page in pages]
+
+

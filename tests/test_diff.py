@@ -1,0 +1,660 @@
+"""`python build.py diff BASE`: what a change does to the dossier, read as Markdown, against a
+git ref (two versions of a small dossier in a scratch git repository) or a folder."""
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import BUILD_PY, ROOT, build_env, write_files
+
+ANNOTATIONS = """\
+site:
+  title: Test dossier
+  base_url: https://example.org/test/
+  language: en
+  description: A dossier for tests.
+sources:
+  daily:
+    name: The Daily
+    rating: reliable
+    rationale: Named authors and a corrections policy.
+entities:
+  meta:
+    name: Meta
+    type: company
+  scale:
+    name: Scale AI
+    type: company
+    aliases: [Scale]
+    relations:
+      - {type: investor, target: meta, share: "49%", cite: [filing]}
+references:
+  filing:
+    title: The filing
+    url: https://example.org/filing
+events:
+  - id: deal-announced
+    date: 2025-06-12
+    title: The deal is announced
+    entities: [meta, scale]
+    cite: [filing]
+claims:
+  deal-amount:
+    statement: Meta paid $14.3 billion for a stake in Scale AI.
+    verdict: accurate
+    cite: [filing]
+annotations:
+  - id: price
+    article: deal
+    quote: "paid $14.3 billion"
+    kind: fact-check
+    verdict: accurate
+    note: The filing gives the amount.
+    cite: [filing]
+    claim: deal-amount
+  - id: final
+    article: deal
+    quote: "the deal was final"
+    suffix: "."
+    kind: context
+    note: Scale said so twice.
+"""
+"""Version 1 of annotations.yaml; `price` starts on line 37, its verdict is on line 41."""
+
+STORY = """\
+---
+title: The deal
+source: daily
+kind: news
+---
+Meta paid $14.3 billion for a stake. Scale said the deal was final.
+
+Later, Scale said the deal was final again, and Meta agreed.
+"""
+"""Version 1 of the one article; its body starts on line 6."""
+
+VERSION_1 = {"annotations.yaml": ANNOTATIONS, "content/articles/deal.md": STORY}
+HEADING = "## Dossier changes against `HEAD~1`"
+
+
+def git(repo: Path, *args: str) -> str:
+    result = subprocess.run(["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.org",
+                             "-c", "commit.gpgsign=false", *args], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    result = subprocess.run([sys.executable, str(BUILD_PY), *args], capture_output=True, text=True,
+                            env={**build_env(), **(env or {})}, timeout=120)
+    assert "Traceback" not in result.stderr, result.stderr
+    return result
+
+
+@pytest.fixture
+def repo(tmp_path):
+    """A git repository whose one commit holds version 1 of the dossier."""
+    root = write_files(tmp_path / "repo", VERSION_1)
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "version 1")
+    return root
+
+
+def commit(repo: Path, files: dict[str, str | None]) -> Path:
+    """Version 2: write (or delete) the files and commit them, so `diff HEAD~1` compares."""
+    write_files(repo, files)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "version 2")
+    return repo
+
+
+def edit(text: str, *pairs: tuple[str, str]) -> str:
+    for old, new in pairs:
+        assert old in text, old
+        text = text.replace(old, new)
+    return text
+
+
+def diff(repo: Path, *args: str, base: str = "HEAD~1", env: dict | None = None) -> subprocess.CompletedProcess:
+    result = run("diff", base, "--source", str(repo), *args, env=env)
+    print(result.stdout, result.stderr, sep="\n----- stderr -----\n")  # shown when a test fails
+    return result
+
+
+PRICE_PAGES = ("- changed: `/`, `/articles/`, `/articles/deal/`, `/claims/`, `/claims/deal-amount/`, `/compare/`, "
+               "`/references/`")
+"""The pages a new verdict on `price` changes."""
+KIND = ("    kind: context\n    note: Scale", "    kind: opinion\n    note: Scale")
+"""Version 2 of `final`'s kind."""
+
+
+# ---- what changed --------------------------------------------------------------------------
+
+def test_the_same_commit_has_no_changes(repo):
+    result = diff(repo, base="HEAD")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["## Dossier changes against `HEAD`", "", "No changes against `HEAD`."]
+    assert result.stderr == ""
+
+
+def test_annotations_added_and_removed(repo):
+    final = ANNOTATIONS[ANNOTATIONS.index("  - id: final"):]
+    agreed = ('  - id: agreed\n    article: deal\n    quote: "and Meta agreed"\n    kind: context\n'
+              "    note: Meta did not deny it.\n")
+    commit(repo, {"annotations.yaml": edit(ANNOTATIONS, (final, agreed))})
+    result = diff(repo)
+    assert result.returncode == 0
+    assert result.stdout.splitlines() == [
+        HEADING, "",
+        "Annotations: 1 added, 1 removed · Pages: 2 changed", "",
+        "### Annotations", "",
+        "- added `agreed` in `deal`: context on “and Meta agreed”",
+        "- removed `final` in `deal`: context on “the deal was final”", "",
+        "### Pages whose output changes", "",
+        "- changed: `/articles/deal/`, `/claims/`",
+    ]
+    assert result.stderr == ""
+
+
+def test_a_verdict_changed_with_an_update_is_fine(repo):
+    commit(repo, {"annotations.yaml": edit(ANNOTATIONS, (
+        "    verdict: accurate\n    note: The filing gives the amount.\n",
+        "    verdict: mostly-accurate\n    note: The filing gives a range.\n"
+        '    updates:\n      - {date: 2025-09-01, summary: "Verdict from accurate to mostly-accurate: a range."}\n'))})
+    result = diff(repo)
+    assert result.returncode == 0
+    assert result.stdout.splitlines() == [
+        HEADING, "",
+        "Annotations: 1 changed · Pages: 8 changed", "",
+        "### Annotations", "",
+        "- changed `price` in `deal`: verdict **accurate** → **mostly-accurate**; note changed; "
+        "new update 2025-09-01 “Verdict from accurate to mostly-accurate: a range.”", "",
+        "### Pages whose output changes", "",
+        "- changed: `/`, `/articles/`, `/articles/deal/`, `/claims/`, `/claims/deal-amount/`, `/compare/`, "
+        "`/corrections/`, `/references/`",
+    ]
+    assert result.stderr == ""
+
+
+def test_a_verdict_changed_without_an_update_is_an_error_at_its_line(repo):
+    commit(repo, {"annotations.yaml": edit(ANNOTATIONS,
+                                           ("    verdict: accurate\n    note: The", "    verdict: inaccurate\n    note: The"),
+                                           ("    verdict: accurate\n    cite", "    verdict: mixed\n    cite"))})
+    result = diff(repo)
+    assert result.returncode == 1
+    hint = ("(the corrections log must say why: add an entry under 'updates:', "
+            "e.g. {date: YYYY-MM-DD, summary: what changed and why})")
+    assert result.stderr.splitlines() == [
+        "annotations.yaml:34:5: error: the verdict of claim 'deal-amount' changed from 'accurate' to 'mixed' "
+        "without a new entry under 'updates' " + hint,
+        "annotations.yaml:41:5: error: the verdict of annotation 'price' changed from 'accurate' to 'inaccurate' "
+        "without a new entry under 'updates' " + hint,
+        "2 errors, 0 warnings",
+    ]
+    assert result.stdout.splitlines() == [
+        HEADING, "",
+        "- **Error:** `annotations.yaml:34:5`: the verdict of claim 'deal-amount' changed from 'accurate' to 'mixed' "
+        "without a new entry under 'updates' " + hint,
+        "- **Error:** `annotations.yaml:41:5`: the verdict of annotation 'price' changed from 'accurate' to "
+        "'inaccurate' without a new entry under 'updates' " + hint, "",
+        "Annotations: 1 changed · Claims: 1 changed · Pages: 7 changed", "",
+        "### Annotations", "",
+        "- changed `price` in `deal`: verdict **accurate** → **inaccurate**", "",
+        "### Claims", "",
+        "- changed `deal-amount`: verdict **accurate** → **mixed**", "",
+        "### Pages whose output changes", "",
+        PRICE_PAGES,
+    ]
+
+
+def test_rewording_an_old_update_does_not_explain_a_new_verdict(repo):
+    logged = edit(ANNOTATIONS, ("    claim: deal-amount\n", "    claim: deal-amount\n    updates:\n"
+                                "      - {date: 2025-07-01, summary: Checked against the filing.}\n"))
+    commit(repo, {"annotations.yaml": logged})
+    commit(repo, {"annotations.yaml": edit(logged,
+                                           ("    verdict: accurate\n    note: The", "    verdict: mixed\n    note: The"),
+                                           ("Checked against the filing.", "Mixed; the filing gives a range."))})
+    result = diff(repo)
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[0].startswith(
+        "annotations.yaml:41:5: error: the verdict of annotation 'price' changed from 'accurate' to 'mixed' without")
+    assert ("- changed `price` in `deal`: verdict **accurate** → **mixed**; new update 2025-07-01 “Mixed; the "
+            "filing gives a range.”; update 2025-07-01 “Checked against the filing.” removed"
+            ) in result.stdout.splitlines()
+
+
+def test_an_edited_article_body_is_a_warning_naming_the_article_and_the_passage(repo):
+    write_files(repo, {"content/articles/deal.md": edit(STORY, ("Later, Scale said", "Later, Scale denied"))})
+    result = diff(repo, base="HEAD")  # the uncommitted change against the last commit
+    assert result.returncode == 0
+    warning = ("`content/articles/deal.md:8`: evidence is immutable, but the body of article 'deal' changed: "
+               "“was final. Later, Scale said the deal was final” → “was final. Later, Scale denied the "
+               "deal was final” (restore the article's text; say what is wrong in annotations.yaml instead)")
+    assert result.stdout.splitlines() == [
+        "## Dossier changes against `HEAD`", "",
+        "- **Warning:** " + warning, "",
+        "Articles: 1 changed · Pages: 3 changed", "",
+        "### Articles", "",
+        "- changed `deal`: body text changed at line 8 (evidence is immutable: see above)", "",
+        "### Pages whose output changes", "",
+        "- changed: `/articles/deal/`, `/entities/meta/`, `/entities/scale/`",  # their mentions quote the sentence
+    ]
+    assert result.stderr.splitlines() == [warning.replace("`", "").replace(": evidence", ": warning: evidence"),
+                                          "0 errors, 1 warning"]
+    strict = diff(repo, "--strict", base="HEAD")
+    assert strict.returncode == 1
+    assert strict.stdout.splitlines()[2] == "- **Error:** " + warning
+    assert strict.stderr.splitlines()[0].startswith("content/articles/deal.md:8: error: evidence is immutable")
+
+
+def test_a_body_edit_that_breaks_a_quote_is_still_named(repo):
+    write_files(repo, {"content/articles/deal.md": edit(STORY, ("$14.3 billion", "$14.8 billion"))})
+    result = diff(repo, base="HEAD")
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        'annotations.yaml:39:5: error: the quote is not in content/articles/deal.md; the nearest passage (line 6) '
+        'is "paid $14.8 billion" (the article says \'$14.8\', the quote says \'$14.3\': copy the article\'s '
+        "exact words)",
+        "error: the dossier does not build: 1 error; compared only what could be loaded (no quote positions, no pages)",
+        "content/articles/deal.md:6: warning: evidence is immutable, but the body of article 'deal' changed: "
+        "“Meta paid $14.3 billion for a stake.” → “Meta paid $14.8 billion for a stake.” (restore the "
+        "article's text; say what is wrong in annotations.yaml instead)",
+        "0 errors, 1 warning",
+    ]
+    assert result.stdout.splitlines() == [
+        "## Dossier changes against `HEAD`", "",
+        "- **Error:** the dossier does not build (1 error, the first: `annotations.yaml:39:5`: the quote is not in "
+        "content/articles/deal.md; the nearest passage (line 6) is \"paid \\$14.8 billion\"); only what could be "
+        "loaded is compared (no quote positions, no pages)",
+        "- **Warning:** `content/articles/deal.md:6`: evidence is immutable, but the body of article 'deal' changed: "
+        "“Meta paid \\$14.3 billion for a stake.” → “Meta paid \\$14.8 billion for a stake.” (restore the "
+        "article's text; say what is wrong in annotations.yaml instead)", "",
+        "Articles: 1 changed", "",
+        "### Articles", "",
+        "- changed `deal`: body text changed at line 6 (evidence is immutable: see above)",
+    ]
+
+
+def test_a_quote_re_anchored_elsewhere_names_the_old_and_new_line(repo):
+    commit(repo, {"annotations.yaml": edit(ANNOTATIONS, ('    suffix: "."\n', '    suffix: "again,"\n'))})
+    result = diff(repo)
+    assert result.returncode == 0
+    assert result.stdout.splitlines() == [
+        HEADING, "",
+        "Annotations: 1 changed · Pages: 1 changed", "",
+        "### Annotations", "",
+        "- changed `final` in `deal`: suffix “.” → “again,”; quote re-anchored from line 6 to line 8 "
+        "(now “…final. Later, Scale said **the deal was final** again, and Meta agreed.”)", "",
+        "### Pages whose output changes", "",
+        "- changed: `/articles/deal/`",
+    ]
+
+
+def test_a_kind_change_and_front_matter_are_ordinary_changes(repo):
+    commit(repo, {"annotations.yaml": edit(ANNOTATIONS, KIND),
+                  "content/articles/deal.md": edit(STORY, ("title: The deal\n",
+                                                           "title: The Meta deal\nauthor: A. Writer\n"))})
+    result = diff(repo)
+    assert result.returncode == 0
+    assert result.stderr == ""
+    assert result.stdout.splitlines() == [
+        HEADING, "",
+        "Annotations: 1 changed · Articles: 1 changed · Pages: 9 changed", "",
+        "### Annotations", "",
+        "- changed `final` in `deal`: kind **context** → **opinion**", "",
+        "### Articles", "",
+        "- changed `deal`: title “The deal” → “The Meta deal”; author *none* → “A. Writer”", "",
+        "### Pages whose output changes", "",
+        "- changed: `/`, `/articles/`, `/articles/deal/`, `/claims/`, `/claims/deal-amount/`, `/compare/`, "
+        "`/entities/meta/`, `/entities/scale/`, `/sources/`",
+    ]
+
+
+VERSION_2 = edit(
+    ANNOTATIONS,
+    ("    rating: reliable\n", "    rating: mixed\n"),
+    ("rationale: Named authors and a corrections policy.\n",
+     "rationale: Named authors and a corrections policy.\n  wire:\n    name: The Wire\n    rating: unknown\n"
+     "    rationale: Not yet rated.\n"),
+    ("    name: Meta\n", "    name: Meta Platforms\n"),
+    ('share: "49%"', 'share: "about 49%"'),
+    ("cite: [filing]}\n", "cite: [filing]}\n      - {type: ceo, target: wang, until: 2025-06, cite: [press]}\n"
+     "  wang:\n    name: Alexandr Wang\n    type: person\n"),
+    ("    url: https://example.org/filing\n", "    url: https://example.org/filing.pdf\n  press:\n"
+     "    title: The press release\n"),
+    ("    title: The deal is announced\n", "    title: Meta and Scale announce the deal\n"),
+    ("claims:\n", "  - {date: 2025-07, title: The deal closes}\nclaims:\n"),
+    ("statement: Meta paid $14.3 billion for a stake in Scale AI.",
+     "statement: Meta paid about $14.3 billion for a stake in Scale AI."),
+    ("annotations:\n", "  stake:\n    statement: Meta owns 49% of Scale AI.\n    verdict: accurate\n"
+     "    cite: [filing]\nannotations:\n"))
+
+
+def test_claims_entities_relations_events_references_and_sources(repo):
+    commit(repo, {"annotations.yaml": VERSION_2})
+    result = diff(repo)
+    assert result.returncode == 0
+    assert result.stdout.splitlines() == [
+        HEADING, "",
+        "Claims: 1 added, 1 changed · Entities: 1 added, 1 changed · Relations: 1 added, 1 changed · "
+        "Events: 1 added, 1 changed · References: 1 added, 1 changed · Sources: 1 added, 1 changed · "
+        "Pages: 2 added, 12 changed", "",
+        "### Claims", "",
+        "- added `stake`: “Meta owns 49% of Scale AI.”, **accurate**",
+        "- changed `deal-amount`: statement “Meta paid \\$14.3 billion for a stake in Scale AI.” → "
+        "“Meta paid about \\$14.3 billion for a stake in Scale AI.”", "",
+        "### Entities", "",
+        "- added `wang`: Alexandr Wang (person)",
+        "- changed `meta`: name “Meta” → “Meta Platforms”", "",
+        "### Relations", "",
+        "- added `scale` → ceo → `wang`: until 2025-06",
+        "- changed `scale` → investor → `meta`: share “49%” → “about 49%”", "",
+        "### Events", "",
+        "- added `2025-07-the-deal-closes`: 2025-07 “The deal closes”",
+        "- changed `deal-announced`: title “The deal is announced” → “Meta and Scale announce the deal”", "",
+        "### References", "",
+        "- added `press`: “The press release”",
+        "- changed `filing`: url `https://example.org/filing` → `https://example.org/filing.pdf`", "",
+        "### Sources", "",
+        "- added `wire`: The Wire (**unknown**)",
+        "- changed `daily`: rating **reliable** → **mixed**", "",
+        "### Pages whose output changes", "",
+        "- added: `/claims/stake/`, `/entities/wang/`",
+        "- changed: `/`, `/articles/`, `/articles/deal/`, `/claims/`, `/claims/deal-amount/`, `/compare/`, "
+        "`/entities/`, `/entities/meta/`, `/entities/scale/`, `/references/`, `/sources/`, `/timeline/`",
+    ]
+    assert result.stderr == ""
+    commit(repo, {"annotations.yaml": ANNOTATIONS})  # and back: the same items, removed
+    result = diff(repo)
+    assert result.returncode == 0
+    assert result.stdout.splitlines() == [
+        HEADING, "",
+        "Claims: 1 removed, 1 changed · Entities: 1 removed, 1 changed · Relations: 1 removed, 1 changed · "
+        "Events: 1 removed, 1 changed · References: 1 removed, 1 changed · Sources: 1 removed, 1 changed · "
+        "Pages: 2 removed, 12 changed", "",
+        "### Claims", "",
+        "- removed `stake`: “Meta owns 49% of Scale AI.”, **accurate**",
+        "- changed `deal-amount`: statement “Meta paid about \\$14.3 billion for a stake in Scale AI.” → "
+        "“Meta paid \\$14.3 billion for a stake in Scale AI.”", "",
+        "### Entities", "",
+        "- removed `wang`: Alexandr Wang (person)",
+        "- changed `meta`: name “Meta Platforms” → “Meta”", "",
+        "### Relations", "",
+        "- removed `scale` → ceo → `wang`: until 2025-06",
+        "- changed `scale` → investor → `meta`: share “about 49%” → “49%”", "",
+        "### Events", "",
+        "- removed `2025-07-the-deal-closes`: 2025-07 “The deal closes”",
+        "- changed `deal-announced`: title “Meta and Scale announce the deal” → “The deal is announced”", "",
+        "### References", "",
+        "- removed `press`: “The press release”",
+        "- changed `filing`: url `https://example.org/filing.pdf` → `https://example.org/filing`", "",
+        "### Sources", "",
+        "- removed `wire`: The Wire (**unknown**)",
+        "- changed `daily`: rating **mixed** → **reliable**", "",
+        "### Pages whose output changes", "",
+        "- removed: `/claims/stake/`, `/entities/wang/`",
+        "- changed: `/`, `/articles/`, `/articles/deal/`, `/claims/`, `/claims/deal-amount/`, `/compare/`, "
+        "`/entities/`, `/entities/meta/`, `/entities/scale/`, `/references/`, `/sources/`, `/timeline/`",
+    ]
+
+
+def test_page_lists_are_capped(tmp_path):
+    many = "".join(f"  e{i:02d}:\n    name: E{i:02d}\n    type: company\n" for i in range(60))
+    crowded = edit(ANNOTATIONS, ("entities:\n", "entities:\n" + many))
+    base = write_files(tmp_path / "base", {**VERSION_1, "annotations.yaml": crowded})
+    head = write_files(tmp_path / "head", {**VERSION_1, "annotations.yaml": edit(
+        crowded, ("title: Test dossier", "title: Another dossier"))})
+    result = run("diff", str(base), "--source", str(head))
+    assert result.returncode == 0, result.stderr
+    urls = sorted(["", "404.html", "about/"][:2] + ["articles/", "articles/deal/", "claims/", "claims/deal-amount/",
+                                                     "compare/", "corrections/", "entities/", "entities/meta/",
+                                                     "entities/scale/", "references/", "search/", "sources/",
+                                                     "timeline/"] + [f"entities/e{i:02d}/" for i in range(60)])
+    assert result.stdout.splitlines() == [
+        f"## Dossier changes against `{base}`", "",
+        f"Site settings: 1 changed · Pages: {len(urls)} changed", "",
+        "### Site settings", "",
+        "- changed `site`: title “Test dossier” → “Another dossier”", "",
+        "### Pages whose output changes", "",
+        "- changed: " + ", ".join(f"`/{url}`" for url in urls[:50]) + f", … and {len(urls) - 50} more",
+    ]
+
+
+def test_a_template_change_lists_the_pages_it_changes(make_dossier):
+    base = make_dossier(VERSION_1, name="base")
+    own = "<!doctype html>\n<title>Sources</title>\n<p>{{ d.sources | length }} sources</p>\n"
+    head = make_dossier({**VERSION_1, "layouts/sources.html": own}, name="head")
+    result = run("diff", str(base), "--source", str(head))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        f"## Dossier changes against `{base}`", "",
+        "Pages: 1 changed", "",
+        "### Pages whose output changes", "",
+        "- changed: `/sources/`",
+    ]
+
+
+def test_templates_that_do_not_render(make_dossier):
+    broken = "<!doctype html>\n<p>{{ no_such_variable.name }}</p>\n"
+    base = make_dossier({**VERSION_1, "layouts/sources.html": broken}, name="base")
+    head = make_dossier(VERSION_1, name="head")
+    result = diff(head, base=str(base))  # an old base's templates: render its pages with today's
+    assert result.returncode == 0
+    assert result.stdout.splitlines() == [
+        f"## Dossier changes against `{base}`", "",
+        "- **Note:** the base's templates do not render with this version of Dossier (layouts/sources.html:2: error: "
+        "template error while rendering /sources/: 'no\\_such\\_variable' is undefined (check the variable names the "
+        "template uses)), so its pages were rendered with the current ones: template changes are not listed", "",
+        f"No changes against `{base}`.",
+    ]
+    result = diff(base, base=str(head))  # the dossier's own: it does not build
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "layouts/sources.html:2: error: template error while rendering /sources/: 'no_such_variable' is undefined "
+        "(check the variable names the template uses)",
+        "error: the dossier does not build: 1 error; compared only what could be loaded (no pages)",
+    ]
+    assert result.stdout.splitlines()[2] == (
+        "- **Error:** the dossier does not build (1 error, the first: `layouts/sources.html:2`: template error while "
+        "rendering /sources/: 'no\\_such\\_variable' is undefined); only what could be loaded is compared (no pages)")
+
+
+def test_diff_against_a_folder_lists_what_changed(make_dossier):
+    base = make_dossier(VERSION_1, name="base")
+    head = make_dossier({**VERSION_1, "annotations.yaml": edit(ANNOTATIONS, ('    suffix: "."\n', ""),
+                                                               ("the deal was final", "and Meta agreed"))}, name="head")
+    result = diff(head, base=str(base))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        f"## Dossier changes against `{base}`", "",
+        "Annotations: 1 changed · Pages: 2 changed", "",
+        "### Annotations", "",
+        "- changed `final` in `deal`: quote “the deal was final” → “and Meta agreed”; suffix “.” → "
+        "*none*; quote re-anchored from line 6 to line 8 (now “…deal was final again, **and Meta agreed**.”)", "",
+        "### Pages whose output changes", "",
+        "- changed: `/articles/deal/`, `/claims/`",
+    ]
+    same = run("diff", str(head), "--source", str(head))
+    assert same.returncode == 0 and same.stdout.splitlines()[2:] == [f"No changes against `{head}`."]
+
+
+# ---- what diff cannot compare --------------------------------------------------------------
+
+def test_an_unknown_ref_says_what_it_wants(repo):
+    result = diff(repo, base="no-such-branch")
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"error: 'no-such-branch' is neither a folder nor a commit of the git repository at {repo} (give a branch, "
+        "tag or commit, e.g. origin/main or HEAD~1, or a dossier folder; in a shallow clone, fetch the base first, "
+        "e.g. git fetch origin main)"]
+
+
+def test_a_ref_outside_a_git_repository(make_dossier):
+    folder = make_dossier(VERSION_1)
+    result = diff(folder, base="main")
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"error: 'main' is not a folder, and {folder} is not in a git repository (give a dossier folder to compare "
+        "against, or run diff in a git clone)"]
+
+
+def test_a_folder_that_is_no_dossier(repo, tmp_path):
+    (tmp_path / "empty").mkdir()
+    result = diff(repo, base=str(tmp_path / "empty"))
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"error: {tmp_path / 'empty'} is not a dossier (no annotations.yaml or content/articles/)"]
+
+
+def test_a_dossier_in_a_subfolder_of_the_repository(tmp_path):
+    root = write_files(tmp_path / "repo", {"README.md": "A project with a dossier in site/.\n"})
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "no dossier yet")
+    commit(root, {f"site/{path}": text for path, text in VERSION_1.items()})
+    result = diff(root / "site")
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"error: at HEAD~1, {root / 'site'} is not a dossier (no annotations.yaml or content/articles/)"]
+    commit(root, {"site/annotations.yaml": edit(ANNOTATIONS, KIND)})
+    result = diff(root / "site")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        HEADING, "",
+        "Annotations: 1 changed · Pages: 4 changed", "",
+        "### Annotations", "",
+        "- changed `final` in `deal`: kind **context** → **opinion**", "",
+        "### Pages whose output changes", "",
+        "- changed: `/`, `/articles/`, `/articles/deal/`, `/claims/`",
+    ]
+
+
+def test_a_base_that_does_not_build_is_compared_as_far_as_it_loads(repo):
+    commit(repo, {"annotations.yaml": edit(ANNOTATIONS, ('quote: "paid $14.3 billion"', 'quote: "paid $15 billion"'))})
+    commit(repo, {"annotations.yaml": ANNOTATIONS})
+    result = diff(repo)
+    assert result.returncode == 1
+    first = ('annotations.yaml:39:5: error: the quote is not in content/articles/deal.md; the nearest passage (line 6) '
+             'is "paid $14.3 billion"')
+    assert result.stderr.splitlines() == [
+        first + " (the article says '$14.3', the quote says '$15': copy the article's exact words)",
+        "error: the base (HEAD~1) does not build: 1 error; compared only what could be loaded (no quote positions, "
+        "no pages)",
+    ]
+    assert result.stdout.splitlines() == [
+        HEADING, "",
+        "- **Error:** the base (HEAD\\~1) does not build (1 error, the first: `annotations.yaml:39:5`: the quote is "
+        "not in content/articles/deal.md; the nearest passage (line 6) is \"paid \\$14.3 billion\"); only what could "
+        "be loaded is compared (no quote positions, no pages)", "",
+        "Annotations: 1 changed", "",
+        "### Annotations", "",
+        "- changed `price` in `deal`: quote “paid \\$15 billion” → “paid \\$14.3 billion”",
+    ]
+
+
+def test_a_base_whose_annotations_cannot_be_read_stops(repo):
+    commit(repo, {"annotations.yaml": "site: [unclosed\n"})
+    commit(repo, {"annotations.yaml": ANNOTATIONS})
+    result = diff(repo)
+    assert result.returncode == 1 and result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith("annotations.yaml:2:1: error: YAML syntax error")
+    assert lines[1:] == ["error: the base (HEAD~1) does not build, and its annotations.yaml cannot be read, so there "
+                         "is nothing to compare (compare against another ref)"]
+
+
+# ---- in GitHub Actions, and what diff leaves alone -------------------------------------------
+
+def test_the_report_is_appended_to_the_github_step_summary(repo, tmp_path):
+    commit(repo, {"annotations.yaml": edit(ANNOTATIONS, KIND)})
+    summary = tmp_path / "summary.md"
+    summary.write_text("# Earlier step\n", encoding="utf-8")
+    result = diff(repo, env={"GITHUB_STEP_SUMMARY": str(summary)})
+    assert result.returncode == 0
+    assert summary.read_text(encoding="utf-8") == "# Earlier step\n" + result.stdout + "\n"
+    unknown = diff(repo, base="no-such-branch", env={"GITHUB_STEP_SUMMARY": str(summary)})
+    assert unknown.returncode == 1
+    escaped = str(repo).replace("_", "\\_")  # Markdown
+    assert summary.read_text(encoding="utf-8").endswith(
+        "\n## Dossier changes against `no-such-branch`\n\n- **Error:** 'no-such-branch' is neither a folder nor a "
+        f"commit of the git repository at {escaped} (give a branch, tag or commit, e.g. origin/main or HEAD\\~1, "
+        "or a dossier folder; in a shallow clone, fetch the base first, e.g. git fetch origin main)\n\n")
+
+
+def test_diff_reads_the_base_without_touching_the_working_tree_or_the_index(repo):
+    commit(repo, {"annotations.yaml": edit(ANNOTATIONS, KIND)})
+    write_files(repo, {"content/articles/deal.md": edit(STORY, ("title: The deal", "title: A deal")),
+                       "notes.txt": "untracked\n"})
+    git(repo, "add", "content/articles/deal.md")  # staged …
+    write_files(repo, {"content/articles/deal.md": edit(STORY, ("title: The deal", "title: The big deal"))})  # … not
+    status = git(repo, "status", "--porcelain")
+    index = hashlib.sha256((repo / ".git" / "index").read_bytes()).hexdigest()
+    head = git(repo, "rev-parse", "HEAD")
+    result = diff(repo)
+    assert result.returncode == 0, result.stderr
+    assert hashlib.sha256((repo / ".git" / "index").read_bytes()).hexdigest() == index
+    assert git(repo, "status", "--porcelain") == status == "MM content/articles/deal.md\n?? notes.txt\n"
+    assert git(repo, "rev-parse", "HEAD") == head
+    assert result.stdout.splitlines() == [  # the working tree is what is compared, not the index
+        HEADING, "",
+        "Annotations: 1 changed · Articles: 1 changed · Pages: 9 changed", "",
+        "### Annotations", "",
+        "- changed `final` in `deal`: kind **context** → **opinion**", "",
+        "### Articles", "",
+        "- changed `deal`: title “The deal” → “The big deal”", "",
+        "### Pages whose output changes", "",
+        "- changed: `/`, `/articles/`, `/articles/deal/`, `/claims/`, `/claims/deal-amount/`, `/compare/`, "
+        "`/entities/meta/`, `/entities/scale/`, `/sources/`",
+    ]
+
+
+def test_the_pull_request_workflow_runs_diff_against_the_base_branch():
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "check.yml").read_text(encoding="utf-8"))
+    steps = workflow["jobs"]["check"]["steps"]
+    checkout = next(s for s in steps if s.get("uses", "").startswith("actions/checkout@"))
+    assert checkout["with"]["fetch-depth"] == 0  # the base branch's history, for `diff origin/<base>`
+    (step,) = [s for s in steps if "build.py diff" in s.get("run", "")]
+    assert step["run"].strip() == 'python build.py diff "origin/$BASE_REF" --strict'
+    assert step["env"] == {"BASE_REF": "${{ github.base_ref }}"}  # not pasted into the script: no injection
+    assert "pull_request" in step["if"]
+
+
+# ---- the pieces, from strings ----------------------------------------------------------------
+
+def test_markdown_characters_in_user_text_are_escaped():
+    from dossier.changes import Change
+    from dossier.diagnostics import Location
+    from dossier.model import Claim
+    from dossier.report import Report, render_markdown
+
+    claim = Claim("odd", "Meta paid *$14.3 billion* | [a] <b> ~2`", "accurate", "", ("filing",), (), (),
+                  Location("annotations.yaml", 3))
+    text = render_markdown(Report("main", [Change("claims", "odd", "+", claim)], [], [], []))
+    assert text.splitlines()[-1] == (
+        "- added `odd`: “Meta paid \\*\\$14.3 billion\\* \\| \\[a\\] \\<b\\> \\~2\\`”, **accurate**")
+
+
+def test_a_body_edit_names_the_first_passage_and_counts_the_others():
+    from dossier.changes import body_edit
+    from dossier.diagnostics import Location
+    from dossier.model import Article
+
+    def article(body: str) -> Article:
+        return Article("deal", "The deal", "daily", "news", None, None, None, None, None, body, 6,
+                       Location("content/articles/deal.md", 1))
+
+    old = "One two three four five.\n\nSix seven eight.\n\nNine ten finalised eleven.\n"
+    new = old.replace("seven", "SEVEN").replace("finalised", "finalized")
+    edit_ = body_edit(article(old), article(new))
+    assert (edit_.line, edit_.old, edit_.new, edit_.passages) == (
+        8, "three four five. Six seven eight. Nine ten finalised",
+        "three four five. Six SEVEN eight. Nine ten finalized", 2)
+    inserted = body_edit(article(old), article("Zero.\n" + old))
+    assert (inserted.line, inserted.old, inserted.new) == (6, "One two three four five.",
+                                                           "Zero. One two three four five.")
