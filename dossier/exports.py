@@ -122,14 +122,18 @@ def web_annotations(d: Dossier) -> dict:
 
 # ---- schema.org ClaimReview ----------------------------------------------------------------
 
-def _appearance(d: Dossier, article) -> dict:
-    """Where a claim appeared: the article's own URL, else the dossier's copy of it."""
+def _appearance(d: Dossier, article, brief: bool = False) -> dict:
+    """Where a claim appeared: the article's own URL, else the dossier's copy of it. `brief`
+    (on the article's own page, where each fact check repeats it) leaves out the headline and
+    the publisher, which the Claim names as its author."""
     appearance: dict[str, Any] = {"@type": "NewsArticle" if article.kind in NEWS_KINDS else "CreativeWork",
-                                  "url": article.url or absolute(d, urls.article(article.slug)), "headline": article.title}
+                                  "url": article.url or absolute(d, urls.article(article.slug))}
+    if not brief:
+        appearance["headline"] = article.title
     if article.published:
         appearance["datePublished"] = article.published.iso
     source = d.sources.get(article.source)
-    if source:
+    if source and not brief:
         appearance["publisher"] = _organization(source.name, source.url)
     return appearance
 
@@ -161,7 +165,7 @@ def claim_reviews(d: Dossier, slug: str) -> list[dict]:
         ann = anc.annotation
         if ann.kind != "fact-check" or not ann.verdict:
             continue
-        claim: dict[str, Any] = {"@type": "Claim", "appearance": _appearance(d, article)}
+        claim: dict[str, Any] = {"@type": "Claim", "appearance": _appearance(d, article, brief=True)}
         if source:
             claim["author"] = _organization(source.name, source.url)
         review = _review(d, absolute(d, urls.annotation(slug, ann.id)), anc.exact, ann.verdict, claim, ann.updates)
