@@ -207,6 +207,19 @@ class Session:
         drift.write_lock(self.config.source, dossier)
         return written
 
+    def hand_off(self) -> None:
+        """Before another process runs `finish`: forget what was written to the files it
+        writes, so this process never skips one of them as unchanged."""
+        handed = {urls.output_path(url) for url in LIST_PAGES} | set(publish.OUTPUTS)
+        with self.lock:
+            for path in handed:
+                self.written.pop(path, None)
+
+    def release_locks(self) -> None:
+        """In a forked child: fresh locks, as the thread that held the old ones is not there."""
+        self.lock = threading.Lock()
+        self.busy = threading.Event()
+
     def _write_edited_first(self, previous: Dossier, before, changed: set[str]) -> None:
         """Put the edited articles' pages on disk before the rest of the rebuild, when they
         resolve cleanly on their own (the full check that follows may still refuse the build)."""

@@ -9,6 +9,8 @@ one batch and make one rebuild, of only what they touch (incremental.Session).
 from __future__ import annotations
 
 import dataclasses
+import os
+import signal
 import sys
 import threading
 import time
@@ -63,10 +65,12 @@ class Rebuilder:
 
     def rebuild(self, changed: set[str] | None = None) -> bool:
         started = time.perf_counter()
+        self.indexer.cancel()  # the edited pages first; the lists and the index after
         try:
             result = self.session.build(changed, defer=True)
         except Exception as exc:  # a bug must not take the server down: say so, keep serving
             self.log(f"internal error while rebuilding: {type(exc).__name__}: {exc}; still serving the last good site")
+            self.indexer.request()
             return False
         self.builds += 1
         for d in result.diagnostics:
@@ -78,35 +82,87 @@ class Rebuilder:
             self.indexer.request()
         else:
             self.log("rebuild failed; still serving the last good site")
+            if self.session.dossier is not None:
+                self.indexer.request()  # finish the last good build, which the failed one interrupted
         return result.ok
 
 
 class BackgroundFinisher:
-    """Finishes each rebuild in the background, one run at a time, always for the latest
-    build: list pages and data files (Session.finish), then the search index."""
+    """Finishes each good rebuild in a forked child process: the list pages and data files
+    (Session.finish), then the search index. A child has its own interpreter, so it never
+    holds up the next rebuild in this one; and a rebuild that starts stops it (with Pagefind,
+    its process group), so only the newest good build is ever finished, and no older one
+    writes over it."""
 
     def __init__(self, session: Session, config: Config, on_done: Callable[[], None], log):
         self.session, self.config, self.on_done, self.log = session, config, on_done, log
         self.loop = ioloop.IOLoop.current()
         self.wanted = threading.Event()
+        self.child: int | None = None
+        self.guard = threading.Lock()
         threading.Thread(target=self._loop, daemon=True).start()
 
     def request(self) -> None:
+        """Finish the last good build (after stopping any finish still running)."""
+        self.cancel()
         self.wanted.set()
+
+    def cancel(self) -> None:
+        """Stop the running finish, if any: a rebuild is about to change the output."""
+        with self.guard:
+            self.wanted.clear()
+            if self.child is not None:
+                try:
+                    os.killpg(self.child, signal.SIGKILL)
+                except OSError:
+                    pass  # it has just ended
 
     def _loop(self) -> None:
         while True:
             self.wanted.wait()
-            self.wanted.clear()
-            try:
-                if self.session.finish():
-                    self.loop.add_callback(self.on_done)  # reload pages that list the dossier
-                if self.config.search:
-                    index_site(self.config.out)
-            except OutputError as exc:
-                self.log(f"search index not updated: {exc}")
-            except Exception as exc:  # keep serving whatever happens here
-                self.log(f"background update failed: {type(exc).__name__}: {exc}")
+            with self.guard:
+                if not self.wanted.is_set():
+                    continue  # cancelled before it started
+                self.wanted.clear()
+                self.session.hand_off()  # the child writes those files now
+                pid = os.fork()
+                if pid == 0:
+                    self._child()
+                try:
+                    os.setpgid(pid, pid)  # also done by the child: whichever runs first
+                except OSError:
+                    pass
+                self.child = pid
+            _, status = os.waitpid(pid, 0)
+            with self.guard:
+                self.child = None
+            if os.WIFEXITED(status) and os.WEXITSTATUS(status) == WROTE:
+                self.loop.add_callback(self.on_done)  # reload pages that list the dossier
+            elif os.WIFEXITED(status) and os.WEXITSTATUS(status) not in (WROTE, UNCHANGED):
+                self.loop.add_callback(self.log, "background update failed; the list pages and data files may be behind")
+
+    def _child(self) -> None:
+        """In the forked child: finish, index, exit — never return into the server's code."""
+        code = FAILED
+        try:
+            os.setpgid(0, 0)
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the server; it stops us
+            self.session.release_locks()  # another thread may have held them at the fork
+            written = self.session.finish()
+            if self.config.search:
+                index_site(self.config.out)
+            code = WROTE if written else UNCHANGED
+        except OutputError as exc:
+            os.write(2, f"search index not updated: {exc}\n".encode())
+            code = UNCHANGED
+        except BaseException as exc:  # keep the server serving whatever happens here
+            os.write(2, f"background update failed: {type(exc).__name__}: {exc}\n".encode())
+        finally:
+            os._exit(code)
+
+
+WROTE, UNCHANGED, FAILED = 0, 3, 1
+"""Exit codes of a finishing child."""
 
 
 def watch(source: Path, notify: Callable[[set[str]], None], stop: threading.Event) -> None:

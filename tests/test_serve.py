@@ -219,3 +219,16 @@ def test_a_layouts_folder_created_while_serving_is_used(server):
                  .replace("{% block content %}", "{% block content %}<!-- own layout -->", 1))
     server.wait_until_served("articles/deal/", "<!-- own layout -->")
     assert "<!-- own layout -->" not in server.get("")  # only the overridden template changed
+
+
+def test_list_pages_and_data_files_catch_up_after_an_edit(server):
+    """They are finished in a background process after each rebuild, for the newest one."""
+    for n in range(3):  # edits in quick succession: each stops the finish of the one before
+        server.write("content/articles/deal.md", article_text("A stake.").replace("title: The deal", f"title: Deal {n}"))
+        time.sleep(0.15)
+    server.wait_until_served("articles/", "Deal 2")
+    server.wait_until_served("dossier.json", '"title":"Deal 2"')
+    server.wait_until_served("feed.xml", "<title>Deal 2</title>")
+    assert "Deal 1" not in server.get("articles/") and "Deal 1" not in server.get("dossier.json")
+    assert all("failed" not in line and "Traceback" not in line for line in server.log.lines), server.log.lines
+    assert not list(server.out.rglob(".*.tmp")), "an interrupted finish leaves no temporary file behind"
