@@ -47,6 +47,8 @@ class Session:
         self.annotations = None
         self.annotation_problems: list[Diagnostic] = []
         self.aliases_key = None
+        self.grouped: tuple = (None, {})
+        """(annotations, their annotations_by_article), for the annotations last loaded."""
         self.lock_file: tuple = (None, {})
         """(stat key, contents) of annotations.lock, read again only when the file changes."""
         self.lock = threading.Lock()
@@ -79,7 +81,7 @@ class Session:
         if aliases_key != self.aliases_key:
             self.article_cache.clear()  # links and names in every body may change
             self.aliases_key, self.aliases, self.names = aliases_key, alias_index(annotations), names
-        by_article = annotations_by_article(annotations)
+        by_article = self._by_article(annotations)
         paths, problems = list_markdown(config.source, ARTICLES_DIR)
         diagnostics += problems
         todo, resolved = [], {}
@@ -108,6 +110,12 @@ class Session:
         problems += drift.compare(self._read_lock(), dossier)
         diagnostics = sort_diagnostics(diagnostics + problems)
         return (None if has_errors(diagnostics, config.strict) else dossier), diagnostics
+
+    def _by_article(self, annotations) -> dict:
+        """annotations_by_article, kept while annotations.yaml is unchanged."""
+        if self.grouped[0] is not annotations:
+            self.grouped = (annotations, annotations_by_article(annotations))
+        return self.grouped[1]
 
     def _read_lock(self) -> dict:
         try:
@@ -226,13 +234,14 @@ class Session:
         annotations = self.annotations
         if any(d.level == "error" for d in self.annotation_problems) or annotations.entities != before.entities:
             return  # let the full check report it, or re-render everything
-        now, then = {id(a) for a in annotations.annotations}, {id(a) for a in before.annotations}
-        slugs = {a.article for a in annotations.annotations if id(a) not in then}
-        slugs |= {a.article for a in before.annotations if id(a) not in now}
-        slugs |= {p.rsplit("/", 1)[-1][:-3] for p in changed if p.startswith(ARTICLES_DIR + "/")}
+        slugs = {p.rsplit("/", 1)[-1][:-3] for p in changed if p.startswith(ARTICLES_DIR + "/")}
+        if annotations is not before:  # annotations.yaml changed: the articles of the changed items
+            now, then = {id(a) for a in annotations.annotations}, {id(a) for a in before.annotations}
+            slugs |= {a.article for a in annotations.annotations if id(a) not in then}
+            slugs |= {a.article for a in before.annotations if id(a) not in now}
         if not slugs or len(slugs) > 8:
             return
-        shared = ArticleInputs(self.config.source, annotations_by_article(annotations), self.aliases, self.names)
+        shared = ArticleInputs(self.config.source, self._by_article(annotations), self.aliases, self.names)
         articles = dict(previous.articles)
         pages = []
         for slug in sorted(slugs):

@@ -43,6 +43,8 @@ def corrections(d: Dossier) -> list[Correction]:
     entries = []
     for anc in d.anchors.values():
         ann = anc.annotation
+        if not ann.updates:
+            continue
         quote = " ".join(anc.exact.split())
         quote = quote if len(quote) <= 90 else quote[:89].rstrip() + "…"
         label = f"Note on “{quote}” in “{d.articles[ann.article].article.title}”"
