@@ -236,12 +236,23 @@ class Session:
             return  # let the full check report it, or re-render everything
         slugs = {p.rsplit("/", 1)[-1][:-3] for p in changed if p.startswith(ARTICLES_DIR + "/")}
         if annotations is not before:  # annotations.yaml changed: the articles of the changed items
-            now, then = {id(a) for a in annotations.annotations}, {id(a) for a in before.annotations}
-            slugs |= {a.article for a in annotations.annotations if id(a) not in then}
-            slugs |= {a.article for a in before.annotations if id(a) not in now}
+            new, old = annotations.annotations, before.annotations
+            if len(new) == len(old):  # unchanged items are the very same objects, in the same places
+                for a, b in zip(new, old):
+                    if a is not b:
+                        slugs.update((a.article, b.article))
+            else:
+                now, then = {id(a) for a in new}, {id(a) for a in old}
+                slugs |= {a.article for a in new if id(a) not in then}
+                slugs |= {a.article for a in old if id(a) not in now}
         if not slugs or len(slugs) > 8:
             return
-        shared = ArticleInputs(self.config.source, self._by_article(annotations), self.aliases, self.names)
+        by_article: dict[str, list] = {slug: [] for slug in slugs}  # just these articles: a full grouping costs more
+        for annotation in annotations.annotations:
+            mine = by_article.get(annotation.article)
+            if mine is not None:
+                mine.append(annotation)
+        shared = ArticleInputs(self.config.source, by_article, self.aliases, self.names)
         articles = dict(previous.articles)
         pages = []
         for slug in sorted(slugs):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .diagnostics import Diagnostic, Location, error
 from .parallel import map_chunks
-from .yamltree import YamlDoc, assemble_pieces, parse_pieces, parse_yaml, split_pieces
+from .yamltree import Parsed, YamlDoc, assemble_pieces, parse_pieces, parse_yaml, reparse_changed, split_pieces
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]*")
 ANNOTATIONS_FILE = "annotations.yaml"
@@ -84,26 +84,47 @@ def read_annotations(source: Path, cache: dict | None = None) -> tuple[YamlDoc |
     return doc, diagnostics + problems
 
 
+PREVIOUS = "<previous>"
+"""The cache's entry for the last document parsed in pieces (yamltree.Parsed), from which an
+edit within lines is re-parsed item by item (no piece text can be this: pieces are indented)."""
+
+
 def parse_large_yaml(text: str, file: str, cache: dict | None = None) -> tuple[YamlDoc | None, list[Diagnostic]]:
     """Parse a long document item by item, on every core, reusing the items of `cache`
     (piece text → result) that did not change; falls back to one whole parse, which also
-    gives the exact errors, whenever the pieces do not parse cleanly on their own."""
+    gives the exact errors, whenever the pieces do not parse cleanly on their own. With a
+    cache, an edit within the lines of a few items re-parses just those items."""
+    previous = cache.get(PREVIOUS) if cache is not None else None
+    if previous is not None:
+        parsed = reparse_changed(previous, text, file, lambda pieces: _parse_cached(pieces, file, cache))
+        if parsed is not None:
+            cache[PREVIOUS] = parsed
+            return parsed.doc, []
     split = split_pieces(text)
     if split is None:
         return parse_yaml(text, file)
     sections, pieces = split
+    keep = cache is not None
     cache = {} if cache is None else cache
-    todo = [p for p in pieces if p.text not in cache]
-    for piece, result in zip(todo, map_chunks(parse_pieces, todo, file)):
-        cache[piece.text] = result
-    doc = assemble_pieces(text, file, sections, pieces, [cache[p.text] for p in pieces])
+    cache.pop(PREVIOUS, None)
+    doc = assemble_pieces(text, file, sections, pieces, _parse_cached(pieces, file, cache))
     if doc is None:
         return parse_yaml(text, file)
     if len(cache) > 2 * len(pieces) + 64:  # forget pieces that are gone
-        keep = {p.text for p in pieces}
-        for key in [k for k in cache if k not in keep]:
+        alive = {p.text for p in pieces}
+        for key in [k for k in cache if k not in alive]:
             del cache[key]
+    if keep:
+        cache[PREVIOUS] = Parsed.of(text, doc, pieces)
     return doc, []
+
+
+def _parse_cached(pieces: list, file: str, cache: dict) -> list:
+    """Each piece's parse, from `cache` (by text) or parsed now, on every core."""
+    todo = [p for p in pieces if p.text not in cache]
+    for piece, result in zip(todo, map_chunks(parse_pieces, todo, file)):
+        cache[piece.text] = result
+    return [cache[p.text] for p in pieces]
 
 
 def load_dossier(source: Path) -> tuple[RawDossier, list[Diagnostic]]:

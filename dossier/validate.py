@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from .consistency import check_consistency
@@ -152,6 +153,14 @@ def validate_annotations(doc: YamlDoc | None, out: list[Diagnostic], cache: dict
                          "start the file with 'site:' and the other sections, not with a list or a value"))
         return Annotations(DEFAULT_SITE, {}, {}, {}, (), {}, ())
     whole = not doc.parts
+    last = cache.get(LAST) if cache is not None and not whole else None
+    if last is not None and doc.changed is not None and doc.changed[0] is last.doc:
+        annotations = _revalidate(doc, last, cache)
+        if annotations is not None:
+            now = cache[LAST]
+            out += now.general + [p for problems in now.item_problems.values() for p in problems]
+            return annotations
+    started = len(out)
     if whole:
         out += check_schema(doc, "annotations")
     else:
@@ -165,7 +174,9 @@ def validate_annotations(doc: YamlDoc | None, out: list[Diagnostic], cache: dict
         language=field.text(site_raw, ("site", "language")) or DEFAULT_SITE.language,
         description=field.text(site_raw, ("site", "description")) or "",
     )
+    general = out[started:]
     built: dict[str, list] = {}
+    item_problems: dict[tuple, list[Diagnostic]] = {}
     for section, builder in BUILDERS.items():
         items = _mapping(v, section) if section in MAPPING_SECTIONS else _sequence(v, section)
         results = built[section] = []
@@ -184,7 +195,60 @@ def validate_annotations(doc: YamlDoc | None, out: list[Diagnostic], cache: dict
                 cache[cache_key] = (result, problems, item)  # the item keeps id() unique while cached
             result, problems, _ = cache[cache_key]
             out += problems
+            if problems:
+                item_problems[(section, key)] = problems
             results.append((key, result))
+    if cache is not None and not whole:
+        where = {section: {key: n for n, (key, _) in enumerate(items)} for section, items in built.items()}
+        cache[LAST] = _Last(doc, site, built, where, general, item_problems)
+    return _annotations(site, built)
+
+
+LAST = "<last>"
+"""The item cache's entry for the last document validated in pieces (a _Last)."""
+
+
+@dataclass
+class _Last:
+    """What validating a document in pieces gave, to re-check only the items an edit changed."""
+    doc: YamlDoc
+    site: Site
+    built: dict[str, list]
+    """Section → [(key, the item built)], in document order."""
+    where: dict[str, dict]
+    """Section → key → index in `built`."""
+    general: list[Diagnostic]
+    """Problems of the document's skeleton and site settings."""
+    item_problems: dict[tuple, list[Diagnostic]]
+    """(section, key) → the problems of that item, for the items that have some."""
+
+
+def _revalidate(doc: YamlDoc, last: _Last, cache: dict) -> Annotations | None:
+    """The annotations of a document re-parsed from `last.doc`, re-checking only its changed
+    items; None when a change is not one item of a known section (then check everything)."""
+    changed = doc.changed[1]
+    if any(section not in BUILDERS or key not in last.where[section] for section, key in changed):
+        return None
+    items = {path: doc.value[path[0]][path[1]] for path in changed}
+    if not all(isinstance(item, dict) for item in items.values()):
+        return None
+    built = dict(last.built)
+    item_problems = dict(last.item_problems)
+    for (section, key), item in items.items():
+        problems: list[Diagnostic] = check_item(doc, "annotations", section, key, item)
+        result = BUILDERS[section](key, item, _Fields(doc, problems))
+        cache[(section, key, doc.parts[(section, key)][0], id(item))] = (result, problems, item)
+        if built[section] is last.built[section]:
+            built[section] = list(built[section])
+        built[section][last.where[section][key]] = (key, result)
+        item_problems.pop((section, key), None)
+        if problems:
+            item_problems[(section, key)] = problems
+    cache[LAST] = _Last(doc, last.site, built, last.where, last.general, item_problems)
+    return _annotations(last.site, built)
+
+
+def _annotations(site: Site, built: dict[str, list]) -> Annotations:
     def keyed(section: str) -> dict:
         return {key: obj for key, obj in built[section] if obj is not None}
     return Annotations(site, keyed("sources"), keyed("entities"), keyed("references"),

@@ -6,6 +6,7 @@ keyed by its path (`("annotations", 3, "quote")`).
 """
 from __future__ import annotations
 
+import bisect
 import datetime
 import re
 from dataclasses import dataclass, field
@@ -31,6 +32,9 @@ class YamlDoc:
     """path → (line, column), 1-based: for a mapping entry its key, for a list item its start."""
     parts: dict[Path, tuple[int, dict]] = field(default_factory=dict)
     """For a document parsed in pieces: an item's path → (line offset, positions within it)."""
+    changed: tuple[Any, frozenset] | None = None
+    """For a document re-parsed from an earlier one (reparse_changed): (that document, the
+    paths of the items that changed); every other item is the earlier one's own object."""
 
     def at(self, path: Path) -> Location:
         """Location of the node at `path`, or of its nearest recorded ancestor."""
@@ -311,3 +315,115 @@ def _parse_run(run: list[Piece], file: str) -> list | None:
             n = index[path[1]]
             positions[n][path[2:]] = (line - starts[n] + 1, column)
     return [(container[key], positions[n], []) for n, key in enumerate(local)]
+
+
+@dataclass
+class Parsed:
+    """A document parsed in pieces, kept to re-parse only what the next version changes."""
+
+    text: str
+    doc: YamlDoc
+    pieces: list[Piece]
+    offsets: list[int]
+    """Where each piece starts in `text`."""
+
+    @classmethod
+    def of(cls, text: str, doc: YamlDoc, pieces: list[Piece]) -> "Parsed":
+        offsets, at = [], 0
+        for piece in pieces:  # in order, each found right at or just after the previous one
+            at = text.index(piece.text, at)
+            offsets.append(at)
+            at += len(piece.text)
+        return cls(text, doc, pieces, offsets)
+
+
+def reparse_changed(previous: Parsed, text: str, file: str, parse) -> Parsed | None:
+    """`text` parsed by re-parsing only the items that differ from `previous.text`, or None
+    when the edit is not one this handles: it must stay within the items of one section and
+    keep every line where it was (an edit within lines; adding or removing lines, items or
+    sections takes the whole path). `parse(pieces)` parses pieces as parse_pieces does."""
+    old = previous.text
+    if text == old:
+        return previous
+    shortest = min(len(old), len(text))
+    start = _common_prefix(old, text, shortest)
+    tail = _common_suffix(old, text, shortest - start)
+    old_end, grown = len(old) - tail, len(text) - len(old)
+    if old.count("\n", start, old_end) != text.count("\n", start, old_end + grown):
+        return None  # lines added or removed: every later item moves
+    pieces, offsets = previous.pieces, previous.offsets
+    first = bisect.bisect_right(offsets, start) - 1
+    last = max(first, bisect.bisect_left(offsets, old_end) - 1)
+    if first < 0 or start > offsets[first] + len(pieces[first].text) \
+            or old_end > offsets[last] + len(pieces[last].text):
+        return None  # the edit touches a section's heading or the lines between items
+    section = pieces[first].path[0]
+    if any(p.path[0] != section for p in pieces[first:last + 1]):
+        return None
+    lines = text[offsets[first]:offsets[last] + len(pieces[last].text) + grown].split("\n")
+    if any(line and not line[0].isspace() and line[0] != "#" for line in lines):
+        return None  # a line at the top level: a new section
+    items = _split_items(lines, 0, len(lines), section)
+    if items is None or len(items) != last - first + 1 or items[0].line != 0 \
+            or _indent(items[0].text) != _indent(pieces[first].text):
+        return None
+    fresh = []
+    for old_piece, item in zip(pieces[first:last + 1], items):
+        if not isinstance(old_piece.path[1], int) and item.path != old_piece.path:
+            return None  # a key renamed
+        fresh.append(Piece(old_piece.path, item.text, pieces[first].line + item.line))
+    results = parse(fresh)
+    if any(r is None for r in results):
+        return None
+    doc = previous.doc
+    value = dict(doc.value)
+    container = value[section]
+    container = list(container) if isinstance(container, list) else dict(container)
+    value[section] = container
+    new = YamlDoc(value, file, dict(doc.positions), dict(doc.parts))
+    for piece, (item, positions, _) in zip(fresh, results):
+        container[piece.path[1]] = item  # a list piece's key is its index in the section
+        line, column = positions[()]
+        new.positions[piece.path] = (line + piece.line, column)
+        new.parts[piece.path] = (piece.line, positions)
+    new.changed = (doc, frozenset(p.path for p in fresh))
+    doc.changed = None  # the earlier version need not keep its own predecessor alive
+    moved, at = [], offsets[first]
+    for piece in fresh:
+        moved.append(at)
+        at += len(piece.text) + 1  # the items of a section follow each other, line after line
+    return Parsed(text, new, pieces[:first] + fresh + pieces[last + 1:],
+                  offsets[:first] + moved + [offset + grown for offset in offsets[last + 1:]])
+
+
+def _indent(text: str) -> int:
+    return len(text) - len(text.lstrip(" "))
+
+
+def _common_prefix(a: str, b: str, limit: int) -> int:
+    """Length of the common prefix of a and b (at most `limit`), by halving: each step one
+    C-level comparison of slices."""
+    low, high = 0, limit
+    if a[:high] == b[:high]:
+        return high
+    while high - low > 1:  # a[:low] == b[:low], a[:high] != b[:high]
+        mid = (low + high) // 2
+        if a[low:mid] == b[low:mid]:
+            low = mid
+        else:
+            high = mid
+    return low
+
+
+def _common_suffix(a: str, b: str, limit: int) -> int:
+    """Length of the common suffix of a and b (at most `limit`), the same way."""
+    low, high = 0, limit
+    if not high or a[len(a) - high:] == b[len(b) - high:]:
+        return high
+    while high - low > 1:  # the last `low` characters agree, the last `high` do not
+        mid = (low + high) // 2
+        if a[len(a) - mid:len(a) - low] == b[len(b) - mid:len(b) - low]:
+            low = mid
+        else:
+            high = mid
+    return low

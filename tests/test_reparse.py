@@ -1,0 +1,126 @@
+"""serve re-parses only the items of annotations.yaml that an edit touches: the result must be
+the document a whole parse gives — the same values, the same line and column of every node,
+the same problems — whatever the edit."""
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from conftest import ROOT
+from dossier.load import PREVIOUS, parse_large_yaml
+from dossier import validate
+from dossier.validate import validate_annotations
+from dossier.yamltree import parse_yaml
+
+TEXT = (ROOT / "annotations.yaml").read_text(encoding="utf-8")
+WORDS = ["Meta", "x", "", " ", "#", ": ", "- ", "'", '"', "{", "}", "[", "verdict", "zq", "é", "\t", "|"]
+
+
+def same_document(incremental, whole) -> None:
+    assert incremental.value == whole.value
+    for path in whole.positions:
+        assert incremental.at(path) == whole.at(path), path
+
+
+def edits(seed: int, count: int):
+    """(description, new text): edits within one line, of words, punctuation and indentation."""
+    rng = random.Random(seed)
+    lines = TEXT.split("\n")
+    for _ in range(count):
+        n = rng.randrange(len(lines))
+        line = lines[n]
+        at = rng.randrange(len(line) + 1)
+        cut = rng.randrange(0, min(8, len(line) - at) + 1)
+        word = rng.choice(WORDS)
+        changed = line[:at] + word + line[at + cut:]
+        yield f"line {n + 1}: {line!r} → {changed!r}", "\n".join(lines[:n] + [changed] + lines[n + 1:])
+
+
+def test_an_unchanged_file_is_the_same_document():
+    cache: dict = {}
+    first, _ = parse_large_yaml(TEXT, "annotations.yaml", cache)
+    again, _ = parse_large_yaml(TEXT, "annotations.yaml", cache)
+    assert again is first
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_an_edit_within_lines_reparses_to_the_whole_parse(seed):
+    cache: dict = {}
+    parse_large_yaml(TEXT, "annotations.yaml", cache)
+    reparsed = 0
+    for what, text in edits(seed, 15):
+        before = cache[PREVIOUS] if PREVIOUS in cache else None
+        doc, problems = parse_large_yaml(text, "annotations.yaml", cache)
+        whole, whole_problems = parse_yaml(text, "annotations.yaml")
+        assert (doc is None) == (whole is None), what
+        assert [p.format() for p in problems] == [p.format() for p in whole_problems], what
+        if doc is not None:
+            same_document(doc, whole)
+            reparsed += doc.changed is not None and before is not None
+        # back to the original, which must come out as it was
+        doc, problems = parse_large_yaml(TEXT, "annotations.yaml", cache)
+        assert problems == [] and doc.value == parse_yaml(TEXT, "annotations.yaml")[0].value
+    assert reparsed > 3, "most edits within a line take the fast path"
+
+
+def test_an_edit_spanning_several_items_keeps_every_line():
+    cache: dict = {}
+    parse_large_yaml(TEXT, "annotations.yaml", cache)
+    first = TEXT.replace("verdict: accurate\n    claim: scale-founding", "verdict: acurate\n    claim: scale-founding", 1)
+    both = TEXT.replace("note: AP reports that Wang founded", "note: AP says that Wang founded", 1)  # undoes the first
+    parse_large_yaml(first, "annotations.yaml", cache)
+    doc, _ = parse_large_yaml(both, "annotations.yaml", cache)
+    assert doc.changed is not None and len(doc.changed[1]) > 1
+    same_document(doc, parse_yaml(both, "annotations.yaml")[0])
+
+
+def test_a_new_line_or_item_takes_the_whole_path():
+    cache: dict = {}
+    parse_large_yaml(TEXT, "annotations.yaml", cache)
+    added = TEXT.replace("  - id: gig-founded-2016\n", "  - id: gig-founded-2016\n    # a comment\n", 1)
+    doc, _ = parse_large_yaml(added, "annotations.yaml", cache)
+    assert doc.changed is None
+    same_document(doc, parse_yaml(added, "annotations.yaml")[0])
+
+
+def test_validation_after_a_reparse_equals_a_fresh_validation(monkeypatch):
+    cache, items = {}, {}
+    doc, _ = parse_large_yaml(TEXT, "annotations.yaml", cache)
+    validate_annotations(doc, [], items)
+    checked = []
+    real = validate.check_skeleton
+    monkeypatch.setattr(validate, "check_skeleton", lambda *a: checked.append(1) or real(*a))
+    for edit in (("verdict: accurate\n    claim: scale-founding", "verdict: acurate\n    claim: scale-founding"),
+                 ("note: AP reports that Wang founded", "note: AP says that Wang founded"),
+                 ("cite: [ap-founding]\n    entities: [scale-ai, alexandr-wang, lucy-guo]",
+                  "cite: [ap-fundng]\n    entities: [scale-ai, alexandr-wang, lucy-guo]")):
+        text = TEXT.replace(*edit, 1)
+        assert text != TEXT
+        doc, _ = parse_large_yaml(text, "annotations.yaml", cache)
+        assert doc.changed is not None, edit
+        fast, fresh = [], []
+        annotations = validate_annotations(doc, fast, items)
+        assert checked == [], "only the changed item was checked"
+        expected = validate_annotations(parse_large_yaml(text, "annotations.yaml")[0], fresh)
+        assert annotations == expected
+        assert sorted(p.format() for p in fast) == sorted(p.format() for p in fresh)
+        checked.clear()
+
+
+def test_edits_on_top_of_each_other_stay_in_step_with_a_whole_parse():
+    rng = random.Random(7)
+    cache: dict = {}
+    text = TEXT
+    parse_large_yaml(text, "annotations.yaml", cache)
+    lines = text.split("\n")
+    notes = [n for n, line in enumerate(lines) if line.startswith("    note: ") and len(line) > 20]
+    for _ in range(25):  # valid edits that change lengths, so later items move within their lines
+        n = rng.choice(notes)
+        lines[n] = lines[n] + rng.choice([" more", "", " é"]) if rng.random() < .5 else lines[n][:-3]
+        text = "\n".join(lines)
+        doc, problems = parse_large_yaml(text, "annotations.yaml", cache)
+        whole, whole_problems = parse_yaml(text, "annotations.yaml")
+        assert [p.format() for p in problems] == [p.format() for p in whole_problems]
+        if whole is not None:
+            same_document(doc, whole)
