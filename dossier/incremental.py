@@ -45,6 +45,8 @@ class Session:
         self.written: dict[str, str] = {}
         self.dossier: Dossier | None = None
         self.annotations = None
+        self.good_annotations = None
+        """The annotations of the last good build."""
         self.annotation_problems: list[Diagnostic] = []
         self.aliases_key = None
         self.grouped: tuple = (None, {})
@@ -153,7 +155,7 @@ class Session:
             self.busy.clear()
 
     def _build(self, changed: set[str] | None, defer: bool, full: bool, yaml_changed: bool) -> BuildResult:
-        previous, before = self.dossier, self.annotations
+        previous, before = self.dossier, self.good_annotations  # what the pages on disk were made from
         if yaml_changed or self.annotations is None:
             self.load_annotations()
         if not full and previous is not None and before is not None:
@@ -185,7 +187,7 @@ class Session:
         except (OutputError, OSError) as exc:
             from .diagnostics import Location, error
             return BuildResult(None, diagnostics + [error(Location(str(self.config.out)), str(exc))])
-        self.dossier = dossier
+        self.dossier, self.good_annotations = dossier, self.annotations
         self.generation += 1
         if not defer:
             drift.write_lock(self.config.source, dossier)

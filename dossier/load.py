@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import time
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,11 +78,27 @@ def read_annotations(source: Path, cache: dict | None = None) -> tuple[YamlDoc |
     if not yaml_path.is_file():
         return None, [error(Location(ANNOTATIONS_FILE), f"no {ANNOTATIONS_FILE} in {source}",
                             "create it, or point --source at the dossier folder")]
-    text, diagnostics = read_text(yaml_path.read_bytes(), ANNOTATIONS_FILE)
+    text, diagnostics = read_text(read_settled(yaml_path), ANNOTATIONS_FILE)
     if text is None:
         return None, diagnostics
     doc, problems = parse_large_yaml(text, ANNOTATIONS_FILE, cache)
     return doc, diagnostics + problems
+
+
+def read_settled(path: Path, tries: int = 50, pause: float = 0.01) -> bytes:
+    """The file's bytes, read again while it is still being written in place (its size then
+    differs from what was read): a large file saved by an editor while `serve` watches it is
+    otherwise seen cut short, and its truncated last item reported as an error."""
+    data = path.read_bytes()
+    for _ in range(tries):
+        try:
+            if os.stat(path).st_size == len(data):
+                break
+        except OSError:
+            break
+        time.sleep(pause)
+        data = path.read_bytes()
+    return data
 
 
 PREVIOUS = "<previous>"
