@@ -47,6 +47,8 @@ class Session:
         self.annotations = None
         self.good_annotations = None
         """The annotations of the last good build."""
+        self.unchecked: set[str] | None = None
+        """Files edited since the article cache was last brought up to date; None: any may be."""
         self.annotation_problems: list[Diagnostic] = []
         self.aliases_key = None
         self.grouped: tuple = (None, {})
@@ -72,7 +74,9 @@ class Session:
         self.annotations, self.annotation_problems = annotations, problems
         self.yaml_ok = doc is not None and isinstance(doc.value, dict)
 
-    def check(self) -> tuple[Dossier | None, list[Diagnostic]]:
+    def check(self, changed: set[str] | None = None) -> tuple[Dossier | None, list[Diagnostic]]:
+        """The dossier checked and resolved, from the caches; `changed` (the paths edited since
+        the last check, when known) spares a look at every other article file."""
         config = self.config
         if self.annotations is None:
             self.load_annotations()
@@ -88,8 +92,11 @@ class Session:
         diagnostics += problems
         todo, resolved = [], {}
         for relpath in paths:
-            key = self._article_key(relpath, by_article)
             cached = self.article_cache.get(relpath)
+            if changed is not None and cached is not None and relpath not in changed and cached[0][0] is not None:
+                key = cached[0][:2] + (self._annotation_ids(relpath, by_article),)  # the file is as it was
+            else:
+                key = self._article_key(relpath, by_article)
             if cached is not None and cached[0] == key:
                 result, problems = cached[1]
                 diagnostics += problems
@@ -105,6 +112,7 @@ class Session:
                 resolved[outcome[0].article.slug] = outcome[0]
         for gone in set(self.article_cache) - set(paths):
             del self.article_cache[gone]
+        self.unchecked = set()  # every article file is in the cache as it is now
         inputs = Inputs(annotations, {slug: r.article for slug, r in resolved.items()}, load_pages(config.source, diagnostics))
         if self.yaml_ok:
             diagnostics += cross_check(inputs)
@@ -130,12 +138,16 @@ class Session:
         return self.lock_file[1]
 
     def _article_key(self, relpath: str, by_article: dict) -> tuple:
+        """What an article's resolution depends on: its file's stat, and its annotations."""
         try:
             st = os.stat(self.config.source / relpath)
         except OSError:
             return (None,)
-        slug = relpath.rsplit("/", 1)[-1][:-3]
-        return (st.st_mtime_ns, st.st_size, tuple(map(id, by_article.get(slug, ()))))
+        return (st.st_mtime_ns, st.st_size, self._annotation_ids(relpath, by_article))
+
+    @staticmethod
+    def _annotation_ids(relpath: str, by_article: dict) -> tuple:
+        return tuple(map(id, by_article.get(relpath.rsplit("/", 1)[-1][:-3], ())))
 
     # ---- building -----------------------------------------------------------------------
 
@@ -160,7 +172,11 @@ class Session:
             self.load_annotations()
         if not full and previous is not None and before is not None:
             self._write_edited_first(previous, before, changed)
-        dossier, diagnostics = self.check()
+        if changed is None or any(p.endswith("/") for p in changed):
+            self.unchecked = None  # look at every file
+        elif self.unchecked is not None:
+            self.unchecked |= changed
+        dossier, diagnostics = self.check(self.unchecked)
         if dossier is None:
             return BuildResult(None, diagnostics)
         if not full and previous is not None and _structure_changed(previous, dossier):

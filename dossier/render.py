@@ -82,15 +82,14 @@ def format_date(date: PartialDate | None) -> str:
 
 def plan_pages(d: Dossier) -> list[Page]:
     """Every HTML page of the site, in a stable order."""
-    pages = [
-        Page(urls.HOME, "index.html", {"latest_events": d.events[-5:][::-1],
-                                       "home_articles": list(d.articles.values())[:HOME_ARTICLES]}),
+    pages = [  # the pages that list the whole dossier get their context when rendered (LIST_CONTEXTS)
+        Page(urls.HOME, "index.html", {}),
         Page(urls.ARTICLES, "articles.html", {}),
-        Page(urls.ENTITIES, "entities.html", {"by_type": _entities_by_type(d)}),
-        Page(urls.TIMELINE, "timeline.html", {"years": _timeline_groups(d)}),
-        Page(urls.CLAIMS, "claims.html", {"groups": _claims_groups(d)}),
-        Page(urls.COMPARE, "compare.html", _compare_context(d)),
-        Page(urls.CORRECTIONS, "corrections.html", {"corrections": corrections(d)}),
+        Page(urls.ENTITIES, "entities.html", {}),
+        Page(urls.TIMELINE, "timeline.html", {}),
+        Page(urls.CLAIMS, "claims.html", {}),
+        Page(urls.COMPARE, "compare.html", {}),
+        Page(urls.CORRECTIONS, "corrections.html", {}),
         Page(urls.SOURCES, "sources.html", {}),
         Page(urls.REFERENCES, "references.html", {}),
         Page(urls.SEARCH, "search.html", {}),
@@ -114,6 +113,8 @@ def render_page(env: jinja2.Environment, d: Dossier, page: Page) -> str:
         context.update(_entity_context(d, page.context["entity_id"]))
     if page.template == "claim.html":
         context.update(_claim_context(d, page.context["claim_id"]))
+    if page.template in LIST_CONTEXTS:
+        context.update(LIST_CONTEXTS[page.template](d))
     try:
         return env.get_template(page.template).render(context)
     except jinja2.TemplateSyntaxError as exc:
@@ -233,6 +234,19 @@ def _compare_rows(d: Dossier, columns: list[ResolvedArticle]) -> list[tuple]:
             cells[anc.annotation.article].append(anc)
         rows.append((claim, [cells.get(r.article.slug, []) for r in columns]))
     return rows
+
+
+LIST_CONTEXTS = {
+    "index.html": lambda d: {"latest_events": d.events[-5:][::-1],
+                             "home_articles": list(d.articles.values())[:HOME_ARTICLES]},
+    "entities.html": lambda d: {"by_type": _entities_by_type(d)},
+    "timeline.html": lambda d: {"years": _timeline_groups(d)},
+    "claims.html": lambda d: {"groups": _claims_groups(d)},
+    "compare.html": lambda d: _compare_context(d),
+    "corrections.html": lambda d: {"corrections": corrections(d)},
+}
+"""Built-in templates that list the whole dossier → their context, computed only when such a
+page is rendered (an incremental rebuild that leaves them for later need not pay for it)."""
 
 
 def _entities_by_type(d: Dossier) -> list[tuple[str, list]]:
