@@ -125,7 +125,8 @@ def feed_entries(d: Dossier) -> list[dict]:
         entries.append({"id": f"{absolute(d, urls.CORRECTIONS)}#{c.fragment}", "link": absolute(d, c.url),
                         "title": f"Correction: {c.label}", "date": c.update.date, "published": c.update.date,
                         "category": "correction", "summary": f"<p>{render_inline(c.update.summary)}</p>"})
-    dated = sorted((e for e in entries if e["date"]), key=lambda e: (e["date"], e["id"]), reverse=True)
+    dated = sorted((e for e in entries if e["date"]),  # dates as plain tuples: much faster to compare
+                   key=lambda e: (e["date"].year, e["date"].month, e["date"].day, e["id"]), reverse=True)
     return dated + sorted((e for e in entries if not e["date"]), key=lambda e: e["id"])
 
 
