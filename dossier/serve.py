@@ -65,6 +65,7 @@ class Rebuilder:
 
     def rebuild(self, changed: set[str] | None = None) -> bool:
         started = time.perf_counter()
+        self.session.busy.set()  # before the finish is stopped, so it cannot start again meanwhile
         self.indexer.cancel()  # the edited pages first; the lists and the index after
         try:
             result = self.session.build(changed, defer=True)
@@ -120,10 +121,17 @@ class BackgroundFinisher:
     def _loop(self) -> None:
         while True:
             self.wanted.wait()
-            with self.guard:
-                if not self.wanted.is_set():
-                    continue  # cancelled before it started
+            # Wait for a quiet spell: forking a large process slows it down for a while (its
+            # memory is copied as it writes to it), so not in the middle of a burst of edits.
+            while True:
                 self.wanted.clear()
+                if self.session.busy.is_set():
+                    self.wanted.wait()  # the rebuild under way asks again when it is done
+                elif not self.wanted.wait(QUIET):
+                    break
+            with self.guard:
+                if self.session.busy.is_set():
+                    continue  # a rebuild began meanwhile: it asks again when it is done
                 self.session.hand_off()  # the child writes those files now
                 pid = os.fork()
                 if pid == 0:
@@ -161,6 +169,8 @@ class BackgroundFinisher:
             os._exit(code)
 
 
+QUIET = 1.0
+"""Seconds without a rebuild before the background finish starts."""
 WROTE, UNCHANGED, FAILED = 0, 3, 1
 """Exit codes of a finishing child."""
 
