@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from .diagnostics import Diagnostic, error, warning
-from .model import Entity, Inputs, PartialDate, Relation
+from .model import Entity, Inputs, Relation
 
 SHARE_RE = re.compile(r"\s*(\d{1,3}(?:\.\d+)?)\s*%\s*")
 """A share the checks can add up: `49%`, `12.5 %`. Other wordings ("majority") are not summed."""
@@ -111,5 +111,4 @@ def _overlapping_shares(entity: Entity) -> list[Diagnostic]:
 
 
 def _when(relation: Relation) -> str:
-    since: PartialDate | None = relation.since
-    return f"from {since}" if since else "at the same time"
+    return f"from {relation.since}" if relation.since else "at the same time"

@@ -11,8 +11,8 @@ from .diagnostics import Diagnostic
 from .load import ANNOTATIONS_FILE, ARTICLES_DIR, load_dossier
 from .model import Anchor, Annotations, Article, Dossier, Inputs
 from .parallel import map_chunks
-from .render import make_environment, plan_pages, render_page
-from .site import Config, check, layout_dirs
+from .render import plan_pages, render_page
+from .site import Config, _environment, check, layout_dirs
 from .validate import validate
 
 DOSSIER_PATHS = (ANNOTATIONS_FILE, "content", "layouts")
@@ -128,14 +128,7 @@ def page_digests(dossier: Dossier, source: Path) -> dict[str, str]:
     return dict(map_chunks(_digest_pages, plan_pages(dossier), (dossier, layouts)))
 
 
-_ENVIRONMENTS: dict = {}
-
-
 def _digest_pages(shared: tuple, pages: list) -> list[tuple[str, str]]:
     dossier, layouts = shared
-    if layouts not in _ENVIRONMENTS:
-        _ENVIRONMENTS[layouts] = make_environment(list(layouts))
-    env = _ENVIRONMENTS[layouts]
+    env = _environment(layouts)
     return [(page.url, hashlib.sha256(render_page(env, dossier, page).encode("utf-8")).hexdigest()) for page in pages]
-
-
