@@ -42,6 +42,7 @@ class Session:
         self.yaml_cache: dict = {}
         self.item_cache: dict = {}
         self.article_cache: dict[str, tuple] = {}
+        """relpath → ((key, resolution), and the one before it); see check()."""
         self.written: dict[str, str] = {}
         self.dossier: Dossier | None = None
         self.annotations = None
@@ -82,6 +83,10 @@ class Session:
             self.load_annotations()
         annotations = self.annotations
         diagnostics = list(self.annotation_problems)
+        if has_errors(diagnostics, False):
+            # The build fails whatever the articles say: report annotations.yaml's errors now,
+            # rather than re-resolve every article whose annotations a half-saved file lost.
+            return None, sort_diagnostics(diagnostics)
         names = {e.id: e.name for e in annotations.entities.values()}
         aliases_key = tuple(sorted((e.id, e.name, e.aliases) for e in annotations.entities.values()))
         if aliases_key != self.aliases_key:
@@ -92,21 +97,16 @@ class Session:
         diagnostics += problems
         todo, resolved = [], {}
         for relpath in paths:
-            cached = self.article_cache.get(relpath)
-            if changed is not None and cached is not None and relpath not in changed and cached[0][0] is not None:
-                key = cached[0][:2] + (self._annotation_ids(relpath, by_article),)  # the file is as it was
-            else:
-                key = self._article_key(relpath, by_article)
-            if cached is not None and cached[0] == key:
-                result, problems = cached[1]
-                diagnostics += problems
-                if result is not None:
-                    resolved[result.article.slug] = result
-            else:
+            key, outcome = self._cached(relpath, by_article, changed is not None and relpath not in changed)
+            if outcome is None:
                 todo.append((relpath, key))
+                continue
+            diagnostics += outcome[1]
+            if outcome[0] is not None:
+                resolved[outcome[0].article.slug] = outcome[0]
         shared = ArticleInputs(config.source, by_article, self.aliases, self.names)
         for (relpath, key), outcome in zip(todo, map_chunks(prepare_articles, [r for r, _ in todo], shared)):
-            self.article_cache[relpath] = (key, outcome)
+            self._remember(relpath, key, outcome)
             diagnostics += outcome[1]
             if outcome[0] is not None:
                 resolved[outcome[0].article.slug] = outcome[0]
@@ -137,17 +137,39 @@ class Session:
             self.lock_file = (key, drift.read_lock(self.config.source) if key else {})
         return self.lock_file[1]
 
+    def _cached(self, relpath: str, by_article: dict, unchanged: bool) -> tuple[tuple, tuple | None]:
+        """(the article's cache key, its cached resolution or None); `unchanged`: the file is
+        known to be as it was, so its last stat stands."""
+        entries = self.article_cache.get(relpath, ())
+        if unchanged and entries and entries[0][0][0] is not None:
+            key = entries[0][0][:2] + (self._annotations_of(relpath, by_article),)
+        else:
+            key = self._article_key(relpath, by_article)
+        hit = next((entry for entry in entries if entry[0] == key), None)
+        if hit is None:
+            return key, None
+        if hit is not entries[0]:
+            self.article_cache[relpath] = (hit, entries[0])
+        return key, hit[1]
+
+    def _remember(self, relpath: str, key: tuple, outcome: tuple) -> None:
+        """Cache a resolution; the one before stays too, so an edit undone, or a file seen
+        half-saved and then whole, finds it again instead of resolving the article once more."""
+        self.article_cache[relpath] = ((key, outcome),) + self.article_cache.get(relpath, ())[:1]
+
     def _article_key(self, relpath: str, by_article: dict) -> tuple:
         """What an article's resolution depends on: its file's stat, and its annotations."""
         try:
             st = os.stat(self.config.source / relpath)
         except OSError:
             return (None,)
-        return (st.st_mtime_ns, st.st_size, self._annotation_ids(relpath, by_article))
+        return (st.st_mtime_ns, st.st_size, self._annotations_of(relpath, by_article))
 
     @staticmethod
-    def _annotation_ids(relpath: str, by_article: dict) -> tuple:
-        return tuple(map(id, by_article.get(relpath.rsplit("/", 1)[-1][:-3], ())))
+    def _annotations_of(relpath: str, by_article: dict) -> tuple:
+        """The article's annotations: compared by identity (an unchanged item is the same
+        object), else by value; the key holds them, so no id() is ever reused for another."""
+        return tuple(by_article.get(relpath.rsplit("/", 1)[-1][:-3], ()))
 
     # ---- building -----------------------------------------------------------------------
 
@@ -274,7 +296,12 @@ class Session:
         articles = dict(previous.articles)
         pages = []
         for slug in sorted(slugs):
-            (resolved, problems), = prepare_articles(shared, [f"{ARTICLES_DIR}/{slug}.md"])
+            relpath = f"{ARTICLES_DIR}/{slug}.md"
+            key, outcome = self._cached(relpath, by_article, False)
+            if outcome is None:
+                (outcome,) = prepare_articles(shared, [relpath])
+                self._remember(relpath, key, outcome)  # the full check that follows finds it
+            resolved, problems = outcome
             if resolved is None or any(d.level == "error" for d in problems) \
                     or resolved.article.source not in previous.sources:
                 return

@@ -73,32 +73,50 @@ def split_front_matter(text: str, path: str, slug: str) -> tuple[MarkdownFile | 
 
 
 def read_annotations(source: Path, cache: dict | None = None) -> tuple[YamlDoc | None, list[Diagnostic]]:
-    """annotations.yaml as a document with positions (None if missing or unreadable)."""
+    """annotations.yaml as a document with positions (None if missing or unreadable); `cache`
+    (serve's) keeps parsed items between calls, and the file is then read once it is still."""
     yaml_path = source / ANNOTATIONS_FILE
     if not yaml_path.is_file():
         return None, [error(Location(ANNOTATIONS_FILE), f"no {ANNOTATIONS_FILE} in {source}",
                             "create it, or point --source at the dossier folder")]
-    text, diagnostics = read_text(read_settled(yaml_path), ANNOTATIONS_FILE)
+    text, diagnostics = read_text(read_settled(yaml_path, SETTLE_NS if cache is not None else 0), ANNOTATIONS_FILE)
     if text is None:
         return None, diagnostics
     doc, problems = parse_large_yaml(text, ANNOTATIONS_FILE, cache)
     return doc, diagnostics + problems
 
 
-def read_settled(path: Path, tries: int = 50, pause: float = 0.01) -> bytes:
-    """The file's bytes, read again while it is still being written in place (its size then
-    differs from what was read): a large file saved by an editor while `serve` watches it is
-    otherwise seen cut short, and its truncated last item reported as an error."""
+def read_settled(path: Path, quiet_ns: int = 0, tries: int = 50) -> bytes:
+    """The file's bytes, read again while it is still being written in place: a large file
+    saved by an editor while `serve` watches it is otherwise seen cut short, and the items
+    it is missing read as removed (or its last one as broken). The file is taken as written
+    once its size is what was read and, with `quiet_ns`, it has not changed for that long (a
+    writer between two chunks leaves the size still for a moment)."""
     data = path.read_bytes()
     for _ in range(tries):
         try:
-            if os.stat(path).st_size == len(data):
-                break
+            st = os.stat(path)
         except OSError:
             break
-        time.sleep(pause)
+        if st.st_size == len(data):
+            wait = min(quiet_ns, quiet_ns - (time.time_ns() - st.st_mtime_ns))  # a future mtime waits once
+            if wait <= 0:
+                break
+            time.sleep(wait / 1e9)
+            try:
+                again = os.stat(path)
+            except OSError:
+                break
+            if (again.st_size, again.st_mtime_ns) == (st.st_size, st.st_mtime_ns):
+                break
+        else:
+            time.sleep(0.01)
         data = path.read_bytes()
     return data
+
+
+SETTLE_NS = 50_000_000
+"""How long annotations.yaml must have been still before `serve` reads it (see read_settled)."""
 
 
 PREVIOUS = "<previous>"

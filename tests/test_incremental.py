@@ -128,3 +128,49 @@ def test_deferred_list_pages_and_data_catch_up_after_finish(dossier):
     assert "many people" not in (session.config.out / "dossier.json").read_text()  # the data waits for finish
     session.finish()
     assert_same_as_cold(source, session, tmp_path)
+
+
+@pytest.fixture
+def resolved(monkeypatch):
+    """The article files serve resolves (parses, anchors, links), in order."""
+    import dossier.incremental as incremental
+    seen: list[str] = []
+    original = incremental.prepare_articles
+
+    def counting(shared, relpaths):
+        seen.extend(relpaths)
+        return original(shared, relpaths)
+
+    monkeypatch.setattr(incremental, "prepare_articles", counting)
+    return seen
+
+
+def test_an_annotations_error_is_reported_without_resolving_any_article(dossier, resolved):
+    source, session, tmp_path = dossier
+    before = tree_bytes(session.config.out)
+    edit(source / "annotations.yaml", "    kind: boilerplate\n", "    kind: boilerplatee\n")
+    result = session.build({"annotations.yaml"})
+    assert not result.ok
+    assert [d.location.line for d in result.diagnostics if "boilerplatee" in d.message]
+    assert resolved == [] and tree_bytes(session.config.out) == before
+    edit(source / "annotations.yaml", "    kind: boilerplatee\n", "    kind: boilerplate\n")
+    assert session.build({"annotations.yaml"}).ok
+    assert resolved == []  # every article's annotations are as they were: nothing to redo
+    assert_same_as_cold(source, session, tmp_path)
+
+
+def test_a_half_saved_annotations_file_then_the_whole_one_resolves_each_article_once(dossier, resolved):
+    """An editor's save seen half-way (valid YAML, the last items missing), then whole: the
+    articles that lost their annotations for a moment find their resolution again."""
+    source, session, tmp_path = dossier
+    path = source / "annotations.yaml"
+    whole = path.read_text(encoding="utf-8")
+    cut = whole.rindex("\n  - id: ", 0, whole.index("\n  - id: ", len(whole) // 2))  # an item boundary
+    path.write_text(whole[:cut + 1], encoding="utf-8")
+    assert session.build({"annotations.yaml"}).ok
+    lost = set(resolved)
+    assert lost, "the half file should leave some article without some of its annotations"
+    path.write_text(whole, encoding="utf-8")
+    assert session.build({"annotations.yaml"}).ok
+    assert set(resolved) == lost and len(resolved) == len(lost)  # nothing resolved a second time
+    assert_same_as_cold(source, session, tmp_path)

@@ -246,3 +246,31 @@ def test_hidden_files_are_ignored(make_dossier):
     raw, problems = load_dossier(root)
     assert problems == []
     assert [a.slug for a in raw.articles] == ["deal"]
+
+
+def test_a_file_still_being_written_is_read_once_it_is_whole(tmp_path):
+    """serve reads annotations.yaml after a save; a writer that pauses between two chunks
+    must not be read half-way (its missing items would look deleted)."""
+    import threading
+    import time
+    from dossier.load import SETTLE_NS, read_settled
+
+    path = tmp_path / "annotations.yaml"
+    path.write_text("old\n", encoding="utf-8")
+    first, rest = "a" * 100_000, "b" * 100_000
+    halfway = threading.Event()
+
+    def writer():
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(first)
+            f.flush()
+            halfway.set()
+            time.sleep(0.02)  # shorter than SETTLE_NS: the reader must wait it out
+            f.write(rest)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    halfway.wait()
+    assert read_settled(path, SETTLE_NS) == (first + rest).encode()
+    thread.join()
+    assert read_settled(path) == (first + rest).encode()  # a build reads at once
