@@ -16,6 +16,7 @@ import os
 import threading
 import time
 from pathlib import Path
+from typing import Callable
 
 from . import drift, publish, urls
 from .diagnostics import Diagnostic, has_errors, sort_diagnostics
@@ -32,6 +33,10 @@ from .write import OutputError, copy_static, guard_output, staging
 LIST_PAGES = (urls.HOME, urls.ARTICLES, urls.ENTITIES, urls.TIMELINE, urls.CLAIMS, urls.COMPARE, urls.CORRECTIONS,
               urls.SOURCES, urls.REFERENCES)
 """Pages that list every article or annotation: re-rendered after any content edit."""
+
+
+class Superseded(Exception):
+    """An incremental build stopped at a safe point because newer edits wait (see Session.superseded)."""
 
 
 class Session:
@@ -61,6 +66,12 @@ class Session:
         """Counts good builds: a background `finish` for an older one stops early."""
         self.busy = threading.Event()
         """Set while a build runs: the background `finish` waits, leaving it the processor."""
+        self.superseded = threading.Event()
+        """Set (by serve) when newer edits wait: a build after the first then stops at its next
+        safe point, once the edited pages are written, raising Superseded. What it did not do
+        the next build does, as it compares its result with the last build that finished."""
+        self.on_early_write: Callable[[], None] | None = None
+        """Called once the edited articles' pages are on disk, before the rest of a rebuild."""
 
     # ---- checking, with caches ----------------------------------------------------------
 
@@ -113,13 +124,20 @@ class Session:
         for gone in set(self.article_cache) - set(paths):
             del self.article_cache[gone]
         self.unchecked = set()  # every article file is in the cache as it is now
+        self._checkpoint()
         inputs = Inputs(annotations, {slug: r.article for slug, r in resolved.items()}, load_pages(config.source, diagnostics))
         if self.yaml_ok:
             diagnostics += cross_check(inputs)
+        self._checkpoint()
         dossier, problems = assemble(inputs, resolved)
+        self._checkpoint()
         problems += drift.compare(self._read_lock(), dossier)
         diagnostics = sort_diagnostics(diagnostics + problems)
         return (None if has_errors(diagnostics, config.strict) else dossier), diagnostics
+
+    def _checkpoint(self) -> None:
+        if self.superseded.is_set() and self.dossier is not None:  # never the first build
+            raise Superseded
 
     def _by_article(self, annotations) -> dict:
         """annotations_by_article, kept while annotations.yaml is unchanged."""
@@ -206,6 +224,7 @@ class Session:
         try:
             guard_output(self.config.out, self.config.source)
             pages = plan_pages(dossier)
+            self._checkpoint()
             defer = defer and previous is not None
             others = (plan_outputs(dossier, pages) if defer else other_files(dossier, pages)).files
             if previous is None:  # the first build replaces the output folder whole, as `build` does
@@ -309,10 +328,11 @@ class Session:
             pages.append(Page(urls.article(slug), "article.html", {"slug": slug}))
         provisional = dataclasses.replace(previous, articles=articles)
         try:
-            for path, html in _render((provisional, layout_dirs(self.config)), pages):
-                self._put(path, html)
+            written = sum(self._put(path, html) for path, html in _render((provisional, layout_dirs(self.config)), pages))
         except (TemplateProblem, KeyError):
             return
+        if written and self.on_early_write is not None:
+            self.on_early_write()
 
     def _write(self, dossier: Dossier, pages: list[Page], full: bool, out: Path) -> int:
         out.mkdir(parents=True, exist_ok=True)

@@ -7,6 +7,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+try:
+    import fcntl
+except ImportError:  # not on POSIX
+    fcntl = None
+
 from .diagnostics import Diagnostic, Location, error
 from .parallel import map_chunks
 from .yamltree import Parsed, YamlDoc, assemble_pieces, parse_pieces, parse_yaml, reparse_changed, split_pieces
@@ -86,37 +91,66 @@ def read_annotations(source: Path, cache: dict | None = None) -> tuple[YamlDoc |
     return doc, diagnostics + problems
 
 
-def read_settled(path: Path, quiet_ns: int = 0, tries: int = 50) -> bytes:
-    """The file's bytes, read again while it is still being written in place: a large file
-    saved by an editor while `serve` watches it is otherwise seen cut short, and the items
-    it is missing read as removed (or its last one as broken). The file is taken as written
-    once its size is what was read and, with `quiet_ns`, it has not changed for that long (a
-    writer between two chunks leaves the size still for a moment)."""
-    data = path.read_bytes()
+def read_settled(path: Path, quiet_ns: int = 0, tries: int = 200) -> bytes:
+    """The file's bytes once nobody is writing it: a large file saved in place by an editor
+    while `serve` watches it is otherwise read cut short, and the items it is missing look
+    deleted (or its last one broken). On Linux a read lease tells whether any process has the
+    file open for writing; elsewhere the file is taken as written once its size is what was
+    read and, with `quiet_ns`, it has not changed for that long."""
+    data = b""
     for _ in range(tries):
+        writing = _open_for_writing(path) if quiet_ns else False
+        if writing:
+            time.sleep(0.01)
+            continue
+        data = path.read_bytes()
         try:
             st = os.stat(path)
         except OSError:
             break
-        if st.st_size == len(data):
-            wait = min(quiet_ns, quiet_ns - (time.time_ns() - st.st_mtime_ns))  # a future mtime waits once
-            if wait <= 0:
-                break
-            time.sleep(wait / 1e9)
-            try:
-                again = os.stat(path)
-            except OSError:
-                break
-            if (again.st_size, again.st_mtime_ns) == (st.st_size, st.st_mtime_ns):
-                break
-        else:
+        if st.st_size != len(data):
             time.sleep(0.01)
-        data = path.read_bytes()
-    return data
+            continue
+        if writing is False:
+            break
+        wait = min(quiet_ns, quiet_ns - (time.time_ns() - st.st_mtime_ns))  # a future mtime waits once
+        if wait <= 0:
+            break
+        time.sleep(wait / 1e9)
+        try:
+            again = os.stat(path)
+        except OSError:
+            break
+        if (again.st_size, again.st_mtime_ns) == (st.st_size, st.st_mtime_ns):
+            break
+    return data or path.read_bytes()
 
 
-SETTLE_NS = 50_000_000
-"""How long annotations.yaml must have been still before `serve` reads it (see read_settled)."""
+def _open_for_writing(path: Path) -> bool | None:
+    """Whether some process has the file open for writing; None where that cannot be told
+    (no leases on this system or file system, or the file is another user's)."""
+    if not hasattr(fcntl, "F_SETLEASE"):
+        return None
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_RDLCK)  # refused while a writer has it open
+    except BlockingIOError:
+        return True
+    except OSError:
+        return None
+    else:
+        fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_UNLCK)
+        return False
+    finally:
+        os.close(fd)
+
+
+SETTLE_NS = 30_000_000
+"""Where leases do not tell, how long annotations.yaml must have been still before `serve`
+reads it (see read_settled)."""
 
 
 PREVIOUS = "<previous>"

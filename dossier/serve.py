@@ -1,5 +1,8 @@
 """`serve`: build, serve the output on 127.0.0.1, rebuild when the dossier changes, reload
-the browser after a good rebuild, and keep serving the last good site when one fails.
+the browser as soon as the edited pages are written, and keep serving the last good site
+when a rebuild fails. Rebuilds run one at a time in their own thread, so the server answers
+while they run; an edit saved during a rebuild stops it once its edited pages are out, and
+the next rebuild takes both edits.
 
 The HTTP side is Tornado with livereload's WebSocket handlers (the browser side is its
 livereload.js, loaded as an external script so the pages' CSP needs no exception).
@@ -21,7 +24,7 @@ from typing import Callable
 from livereload.handlers import LiveReloadHandler, LiveReloadJSHandler
 from tornado import ioloop, web
 
-from .incremental import Session
+from .incremental import Session, Superseded
 from .search import index_site
 from .write import OutputError
 from .site import Config
@@ -62,13 +65,25 @@ class Rebuilder:
         self.log = log
         self.builds = 0
         self.indexer = BackgroundFinisher(self.session, config, on_success, log)
+        self.reloaded = False
+        self.session.on_early_write = self._early_write
 
-    def rebuild(self, changed: set[str] | None = None) -> bool:
+    def _early_write(self) -> None:
+        """The edited article is on disk: reload the browsers now, not after the whole check."""
+        self.reloaded = True
+        self.on_success()
+
+    def rebuild(self, changed: set[str] | None = None) -> bool | None:
+        """Rebuild after `changed`; True if it succeeded, False if it failed, None if newer
+        edits superseded it (then rebuild again with them and these)."""
         started = time.perf_counter()
+        self.reloaded = False
         self.session.busy.set()  # before the finish is stopped, so it cannot start again meanwhile
         self.indexer.cancel()  # the edited pages first; the lists and the index after
         try:
             result = self.session.build(changed, defer=True)
+        except Superseded:
+            return None
         except Exception as exc:  # a bug must not take the server down: say so, keep serving
             self.log(f"internal error while rebuilding: {type(exc).__name__}: {exc}; still serving the last good site")
             self.indexer.request()
@@ -79,7 +94,8 @@ class Rebuilder:
         if result.ok:
             what = "everything" if changed is None else ", ".join(sorted(changed))
             self.log(f"rebuilt ({what}) in {(time.perf_counter() - started) * 1000:.0f} ms")
-            self.on_success()
+            if not self.reloaded:
+                self.on_success()
             self.indexer.request()
         else:
             self.log("rebuild failed; still serving the last good site")
@@ -186,12 +202,33 @@ def watch(source: Path, notify: Callable[[set[str]], None], stop: threading.Even
 
 
 class SiteHandler(web.StaticFileHandler):
-    """Static files from the output folder, never outside it; 404.html for what is missing."""
+    """Static files from the output folder, never outside it; 404.html for what is missing.
+    Each file is read once, whole: a rebuild may replace it while it is being sent."""
+
+    snapshot = b""
 
     def parse_url_path(self, url_path: str) -> str:
         if "\x00" in url_path:  # a NUL byte can name no file; refuse it before any lookup
             raise web.HTTPError(400)
         return super().parse_url_path(url_path)
+
+    def validate_absolute_path(self, root: str, absolute_path: str) -> str | None:
+        path = super().validate_absolute_path(root, absolute_path)
+        if path is not None:
+            try:
+                self.snapshot = Path(path).read_bytes()
+            except OSError:  # replaced or removed just now
+                raise web.HTTPError(404)
+        return path
+
+    def get_content_size(self) -> int:
+        return len(self.snapshot)
+
+    def get_content(self, abspath: str, start: int | None = None, end: int | None = None) -> bytes:
+        return self.snapshot[start:end]
+
+    def compute_etag(self) -> None:
+        return None  # nothing is cached (no-store)
 
     def set_extra_headers(self, path: str) -> None:
         self.set_header("Cache-Control", "no-store")
@@ -248,24 +285,34 @@ def serve(config: Config, host: str = "127.0.0.1", port: int = 8000) -> int:
     loop = ioloop.IOLoop.current()
     stop = threading.Event()
     pending: set[str] = set()
-    rebuilder = Rebuilder(config, lambda: LiveReloadHandler.reload_waiters("*"), log)
+    wake = threading.Condition()
+    rebuilder = Rebuilder(config, lambda: loop.add_callback(LiveReloadHandler.reload_waiters, "*"), log)
 
-    def changed(paths: set[str]) -> None:  # runs on the IOLoop: builds never overlap
-        idle = not pending
-        pending.update(paths)
-        if idle:
-            loop.add_callback(flush)
+    def changed(paths: set[str]) -> None:  # from the watcher's thread
+        with wake:
+            pending.update(paths)
+            rebuilder.session.superseded.set()  # a rebuild under way stops once its edited pages are out
+            wake.notify()
 
-    def flush() -> None:
-        batch = set(pending)
-        pending.clear()
-        rebuilder.rebuild(batch)
+    def builder() -> None:
+        """Rebuild after each burst of edits, one build at a time, off the IOLoop (which
+        keeps serving pages and reloading browsers meanwhile)."""
+        while True:
+            with wake:
+                while not pending:
+                    wake.wait()
+                batch = set(pending)
+                pending.clear()
+                rebuilder.session.superseded.clear()
+            if rebuilder.rebuild(batch) is None:  # superseded: redo its edits with the newer ones
+                with wake:
+                    pending.update(batch)
 
     # Watch before the first build, so an edit saved while it runs is not lost.
-    thread = threading.Thread(target=watch, args=(config.source, lambda p: loop.add_callback(changed, p), stop),
-                              daemon=True)
+    thread = threading.Thread(target=watch, args=(config.source, changed, stop), daemon=True)
     thread.start()
     rebuilder.rebuild()
+    threading.Thread(target=builder, daemon=True).start()
     config.out.mkdir(parents=True, exist_ok=True)
     app = make_app(config.out)
     try:

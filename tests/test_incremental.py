@@ -174,3 +174,24 @@ def test_a_half_saved_annotations_file_then_the_whole_one_resolves_each_article_
     assert session.build({"annotations.yaml"}).ok
     assert set(resolved) == lost and len(resolved) == len(lost)  # nothing resolved a second time
     assert_same_as_cold(source, session, tmp_path)
+
+
+def test_a_superseded_rebuild_writes_its_edited_page_and_the_next_one_catches_up(dossier):
+    """serve stops a rebuild when newer edits wait, once the edited article is on disk; the
+    rebuild after it, given both edits, ends where a cold build of both does."""
+    from dossier.incremental import Superseded
+    source, session, tmp_path = dossier
+    early = []
+    session.on_early_write = lambda: early.append(True)
+    edit(source / "content/articles/gig-workers-left-behind.md", "Most of these people", "Most of these many people")
+    session.superseded.set()
+    with pytest.raises(Superseded):
+        session.build({"content/articles/gig-workers-left-behind.md"}, defer=True)
+    assert early == [True]
+    assert "many people" in (session.config.out / "articles/gig-workers-left-behind/index.html").read_text()
+    assert "many people" not in session.dossier.articles["gig-workers-left-behind"].text  # it stopped before the end
+    session.superseded.clear()
+    edit(source / "annotations.yaml", "A row of hashtags from the scraped page", "A row of hashtags, scraped")
+    assert session.build({"content/articles/gig-workers-left-behind.md", "annotations.yaml"}, defer=True).ok
+    session.finish()
+    assert_same_as_cold(source, session, tmp_path)

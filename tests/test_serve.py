@@ -154,6 +154,62 @@ def test_an_edited_article_is_served_after_the_rebuild(server):
     assert "First version of the text." not in page
 
 
+def test_browsers_are_told_to_reload_once_the_edited_page_is_on_disk(server):
+    """livereload's WebSocket says "reload" after an edit, and by then the new page is served."""
+    import asyncio
+    import json
+    from tornado.websocket import websocket_connect
+
+    async def reload_after_edit() -> dict:
+        socket = await websocket_connect(f"ws://127.0.0.1:{server.port}/livereload")
+        socket.write_message(json.dumps({"command": "hello", "protocols": ["http://livereload.com/protocols/official-7"]}))
+        assert json.loads(await asyncio.wait_for(socket.read_message(), TIMEOUT))["command"] == "hello"
+        socket.write_message(json.dumps({"command": "info", "url": server.url("articles/deal/")}))
+        await asyncio.sleep(0.2)  # the server has it in its list of browsers to reload
+        server.write("content/articles/deal.md", article_text("Reloaded version."))
+        while True:
+            message = json.loads(await asyncio.wait_for(socket.read_message(), TIMEOUT))
+            if message.get("command") == "reload":
+                socket.close()
+                return message
+
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(1) as thread:  # its own event loop, whatever runs in this thread
+        assert thread.submit(asyncio.run, reload_after_edit()).result()["path"] == "*"
+    assert "Reloaded version." in server.get("articles/deal/")
+
+
+def test_a_file_replaced_while_it_is_sent_is_sent_whole(server):
+    """Rebuilds run beside the server, so a page can be replaced while it is being sent:
+    every response is one whole version of the file, never a mix or a cut."""
+    import os
+    versions = [b"a" * 300_000, b"b" * 100_000]
+    target = server.out / "flip.txt"
+    target.write_bytes(versions[0])
+    stop = threading.Event()
+
+    def flip() -> None:
+        n = 0
+        while not stop.is_set():
+            n += 1
+            tmp = server.out / ".flip.tmp"
+            tmp.write_bytes(versions[n % 2])
+            os.replace(tmp, target)
+
+    thread = threading.Thread(target=flip)
+    thread.start()
+    try:
+        bodies = []
+        for _ in range(150):
+            with urllib.request.urlopen(server.url("flip.txt"), timeout=5) as response:
+                bodies.append(response.read())
+    finally:
+        stop.set()
+        thread.join()
+    assert all(body in versions for body in bodies)
+    assert set(bodies) == set(versions)  # both versions were seen: the file did change under it
+
+
 def test_an_edit_saved_right_after_startup_is_not_lost(start_server):
     server = start_server(settle=0)
     server.write("content/articles/deal.md", article_text("Saved at once."))
