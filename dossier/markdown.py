@@ -133,13 +133,16 @@ def _render_chunk(token: Token, env: dict) -> tuple[str, list[str]]:
     chunk: Chunk = env["chunks"][chunk_index]
     marks = env["marks_by_chunk"].get(chunk_index, ())
     links = env["links_by_chunk"].get(chunk_index, ())
-    cuts = {chunk.start, chunk.end}
+    befores, afters = env["before_at"], env["after_at"]  # the offsets, sorted
+    befores = befores[bisect.bisect_left(befores, chunk.start):bisect.bisect_left(befores, chunk.end)]
+    afters = afters[bisect.bisect_right(afters, chunk.start):bisect.bisect_right(afters, chunk.end)]
+    if not (marks or links or befores or afters):  # most text: nothing to weave in
+        return html.escape(token.content, quote=False), []
+    cuts = {chunk.start, chunk.end, *befores, *afters}
     for mark in marks:
         cuts.update((max(mark.start, chunk.start), min(mark.end, chunk.end)))
     for start, end, _, _ in links:
         cuts.update((start, end))
-    cuts.update(o for o in deco.before if chunk.start <= o < chunk.end)
-    cuts.update(o for o in deco.after if chunk.start < o <= chunk.end)
     points = sorted(cuts)
     out: list[str] = []
     held: list[str] = []  # note references that wait for the entity link to close
@@ -234,7 +237,7 @@ def render_body(parsed: ParsedBody, decorations: Decorations = Decorations()) ->
     for link in decorations.links:
         links_by_chunk.setdefault(_chunk_at(starts, link[0]), []).append(link)
     env = {"decorations": decorations, "chunks": parsed.chunks, "marks_by_chunk": marks_by_chunk,
-           "links_by_chunk": links_by_chunk}
+           "links_by_chunk": links_by_chunk, "before_at": sorted(decorations.before), "after_at": sorted(decorations.after)}
     return MD.renderer.render(parsed.tokens, MD.options, env)
 
 
