@@ -116,7 +116,8 @@ class Session:
             if outcome[0] is not None:
                 resolved[outcome[0].article.slug] = outcome[0]
         shared = ArticleInputs(config.source, by_article, self.aliases, self.names)
-        for (relpath, key), outcome in zip(todo, map_chunks(prepare_articles, [r for r, _ in todo], shared)):
+        outcomes = map_chunks(prepare_articles, [r for r, _ in todo], shared, refs=annotations.annotations)
+        for (relpath, key), outcome in zip(todo, outcomes):
             self._remember(relpath, key, outcome)
             diagnostics += outcome[1]
             if outcome[0] is not None:

@@ -5,9 +5,20 @@ Every class is a frozen dataclass; stages never mutate what they receive.
 from __future__ import annotations
 
 import calendar
+import dataclasses
+import operator
 from dataclasses import dataclass
 
 from .diagnostics import Location
+
+def pickled_by_fields(cls):
+    """Pickle instances as cls(*fields): they load far quicker than through the state
+    functions a frozen, slotted dataclass gets (resolved articles come back from the worker
+    processes in their hundreds of thousands)."""
+    fields = operator.attrgetter(*(f.name for f in dataclasses.fields(cls)))
+    cls.__reduce__ = lambda self: (cls, fields(self))
+    return cls
+
 
 VERDICTS: dict[str, int] = {
     "accurate": 5,
@@ -291,6 +302,7 @@ class Inputs:
     pages: dict[str, ContentPage]
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Span:
     """A half-open range [start, end) in an article's rendered text."""
@@ -299,6 +311,7 @@ class Span:
     end: int
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Anchor:
     annotation: Annotation
@@ -315,6 +328,7 @@ class Anchor:
     """Line of the article file where the quote starts."""
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Mention:
     entity: str
@@ -326,6 +340,7 @@ class Mention:
     """Whether this mention became a link (the first of its entity in each paragraph)."""
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class ResolvedArticle:
     article: Article

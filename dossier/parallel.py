@@ -7,8 +7,10 @@ fork is unavailable, or the work is small, everything runs in this process.
 from __future__ import annotations
 
 import gc
+import io
 import multiprocessing
 import os
+import pickle
 import signal
 from typing import Any, Callable, Sequence
 
@@ -17,6 +19,8 @@ MIN_PARALLEL = 48
 
 _SHARED: Any = None
 _FUNCTION: Callable | None = None
+_REFS: dict[int, int] | None = None
+"""In the workers: id() → index of the objects that results refer to rather than copy."""
 
 
 def workers() -> int:
@@ -30,15 +34,18 @@ def workers() -> int:
 
 
 def map_chunks(function: Callable[[Any, list], list], items: Sequence, shared: Any = None,
-               processes: int | None = None) -> list:
-    """`function(shared, chunk)` over chunks of `items`, results concatenated in order."""
+               processes: int | None = None, refs: Sequence = ()) -> list:
+    """`function(shared, chunk)` over chunks of `items`, results concatenated in order.
+    Objects of `refs` in the results come back as references to this process's own objects
+    (the workers have them too), not as copies."""
     processes = processes or workers()
     if processes < 2 or len(items) < MIN_PARALLEL or "fork" not in multiprocessing.get_all_start_methods():
         return function(shared, list(items))
     size = max(1, len(items) // (processes * 16))  # many chunks per worker: even load at the end
     chunks = [list(items[i:i + size]) for i in range(0, len(items), size)]
-    global _SHARED, _FUNCTION
+    global _SHARED, _FUNCTION, _REFS
     _SHARED, _FUNCTION = shared, function
+    _REFS = {id(obj): n for n, obj in enumerate(refs)} if refs else None
     gc.freeze()  # the children inherit the heap; keep the collector from copying every page of it
     # Ctrl-C is for this process alone: the workers ignore it (no traceback from each), and it
     # is held while they start, so it can't be lost between fork and the handler.
@@ -47,13 +54,15 @@ def map_chunks(function: Callable[[Any, list], list], items: Sequence, shared: A
         pool = multiprocessing.get_context("fork").Pool(processes, initializer=_ignore_ctrl_c)
     finally:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    results: list = []
     try:
         with pool:
-            results = pool.map(_run_chunk, chunks, chunksize=1)
+            for chunk in pool.imap(_run_chunk, chunks):  # each loaded here while the workers go on
+                results += _Loader(io.BytesIO(chunk), refs).load() if refs else chunk
     finally:
-        _SHARED, _FUNCTION = None, None
+        _SHARED, _FUNCTION, _REFS = None, None, None
         gc.unfreeze()
-    return [item for chunk in results for item in chunk]
+    return results
 
 
 def _ignore_ctrl_c() -> None:
@@ -61,5 +70,24 @@ def _ignore_ctrl_c() -> None:
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
-def _run_chunk(chunk: list) -> list:
-    return _FUNCTION(_SHARED, chunk)
+def _run_chunk(chunk: list) -> list | bytes:
+    result = _FUNCTION(_SHARED, chunk)
+    if _REFS is None:
+        return result
+    out = io.BytesIO()
+    _Dumper(out, pickle.HIGHEST_PROTOCOL).dump(result)
+    return out.getvalue()
+
+
+class _Dumper(pickle.Pickler):
+    def persistent_id(self, obj: Any) -> int | None:
+        return _REFS.get(id(obj))  # the same object in the parent: it was there before the fork
+
+
+class _Loader(pickle.Unpickler):
+    def __init__(self, file, refs: Sequence):
+        super().__init__(file)
+        self.refs = refs
+
+    def persistent_load(self, pid: int) -> Any:
+        return self.refs[pid]

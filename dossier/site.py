@@ -71,7 +71,7 @@ def check(config: Config) -> tuple[Dossier | None, list[Diagnostic]]:
     shared = ArticleInputs(config.source, annotations_by_article(annotations), alias_index(annotations),
                            {e.id: e.name for e in annotations.entities.values()})
     with stage("articles"):
-        prepared = map_chunks(prepare_articles, paths, shared)      # parse, anchor, link: on every core
+        prepared = map_chunks(prepare_articles, paths, shared, refs=annotations.annotations)  # on every core
     resolved = {}
     for article, problems in prepared:
         diagnostics += problems
