@@ -172,8 +172,9 @@ class Session:
         return key, hit[1]
 
     def _remember(self, relpath: str, key: tuple, outcome: tuple) -> None:
-        """Cache a resolution; the one before stays too, so an edit undone, or a file seen
-        half-saved and then whole, finds it again instead of resolving the article once more."""
+        """Cache a resolution; the one before stays too, so an annotation edit undone, or an
+        annotations.yaml read half-saved and then whole, finds it again instead of resolving
+        the article once more."""
         self.article_cache[relpath] = ((key, outcome),) + self.article_cache.get(relpath, ())[:1]
 
     def _article_key(self, relpath: str, by_article: dict) -> tuple:
