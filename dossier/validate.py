@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -198,10 +199,11 @@ def validate_annotations(doc: YamlDoc | None, out: list[Diagnostic], cache: dict
             if problems:
                 item_problems[(section, key)] = problems
             results.append((key, result))
+    result = _annotations(site, built)
     if cache is not None and not whole:
         where = {section: {key: n for n, (key, _) in enumerate(items)} for section, items in built.items()}
-        cache[LAST] = _Last(doc, site, built, where, general, item_problems)
-    return _annotations(site, built)
+        cache[LAST] = _Last(doc, site, built, where, general, item_problems, result)
+    return result
 
 
 LAST = "<last>"
@@ -221,6 +223,8 @@ class _Last:
     """Problems of the document's skeleton and site settings."""
     item_problems: dict[tuple, list[Diagnostic]]
     """(section, key) → the problems of that item, for the items that have some."""
+    result: Annotations
+    """What the built items make (patched, not rebuilt, after an edit of a few of them)."""
 
 
 def _revalidate(doc: YamlDoc, last: _Last, cache: dict) -> Annotations | None:
@@ -244,8 +248,29 @@ def _revalidate(doc: YamlDoc, last: _Last, cache: dict) -> Annotations | None:
         item_problems.pop((section, key), None)
         if problems:
             item_problems[(section, key)] = problems
-    cache[LAST] = _Last(doc, last.site, built, last.where, last.general, item_problems)
-    return _annotations(last.site, built)
+    result = _patched(last, built, list(items))
+    cache[LAST] = _Last(doc, last.site, built, last.where, last.general, item_problems, result)
+    return result
+
+
+def _patched(last: _Last, built: dict[str, list], changed: list[tuple]) -> Annotations:
+    """last.result with the changed items put in place of the old ones. Only when each of
+    them was valid and still is (then every other item keeps its place); else the whole
+    Annotations is assembled again, which at 100,000 annotations takes tens of ms."""
+    fields: dict[str, dict | list] = {}
+    for section, key in changed:
+        n = last.where[section][key]
+        new = built[section][n][1]
+        if last.built[section][n][1] is None or new is None:
+            return _annotations(last.site, built)
+        if section in MAPPING_SECTIONS:
+            fields.setdefault(section, dict(getattr(last.result, section)))[key] = new
+        elif len(getattr(last.result, section)) == len(last.built[section]):  # none left out: n is its place
+            fields.setdefault(section, list(getattr(last.result, section)))[n] = new
+        else:
+            return _annotations(last.site, built)
+    return dataclasses.replace(last.result, **{section: tuple(v) if isinstance(v, list) else v
+                                               for section, v in fields.items()})
 
 
 def _annotations(site: Site, built: dict[str, list]) -> Annotations:

@@ -124,3 +124,28 @@ def test_edits_on_top_of_each_other_stay_in_step_with_a_whole_parse():
         assert [p.format() for p in problems] == [p.format() for p in whole_problems]
         if whole is not None:
             same_document(doc, whole)
+
+
+def test_valid_edits_patch_the_annotations_in_place_and_equal_a_fresh_validation(monkeypatch):
+    """After an edit that leaves every item valid, serve puts the changed items in place of
+    the old ones instead of assembling all of Annotations again: the same result."""
+    cache, items = {}, {}
+    doc, _ = parse_large_yaml(TEXT, "annotations.yaml", cache)
+    validate_annotations(doc, [], items)
+    assembled = []
+    real = validate._annotations
+    monkeypatch.setattr(validate, "_annotations", lambda *a: assembled.append(1) or real(*a))
+    text = TEXT
+    for old, new in (("note: A row of hashtags from the scraped page", "note: A row of hashtags off the page"),  # annotations
+                     ("    title: Facebook's $19 billion WhatsApp deal", "    title: Facebook's WhatsApp deal"),  # events
+                     ('statement: "Meta paid about $14.3 billion', 'statement: "Meta paid some $14.3 billion'),  # claims
+                     ("    name: TIME\n", "    name: Time magazine\n")):  # sources
+        text = text.replace(old, new, 1)
+        doc, _ = parse_large_yaml(text, "annotations.yaml", cache)
+        assert doc.changed is not None, old
+        patched = validate_annotations(doc, [], items)
+        assert assembled == [], f"assembled again after: {old}"
+        monkeypatch.setattr(validate, "_annotations", real)
+        assert patched == validate_annotations(parse_large_yaml(text, "annotations.yaml")[0], [])
+        monkeypatch.setattr(validate, "_annotations", lambda *a: assembled.append(1) or real(*a))
+    assert [e.title for e in patched.events][0] == "Facebook's WhatsApp deal"
