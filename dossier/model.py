@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from .diagnostics import Location
 
+
 def pickled_by_fields(cls):
     """Pickle instances as cls(*fields): they load far quicker than through the state
     functions a frozen, slotted dataclass gets (resolved articles come back from the worker
