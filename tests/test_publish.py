@@ -432,11 +432,19 @@ def test_workflows_validate_against_githubs_schema():
 def test_workflows_pin_actions_and_keep_least_privilege():
     yaml = pytest.importorskip("yaml")
     pages, check = (yaml.safe_load(p.read_text(encoding="utf-8")) for p in WORKFLOWS)
-    for workflow in (pages, check):
+    for path, workflow in zip(WORKFLOWS, (pages, check)):
         for job in workflow["jobs"].values():
             for step in job.get("steps", []):
-                if "uses" in step:
-                    assert re.fullmatch(r"[\w.-]+/[\w.-]+@v\d+(\.\d+){0,2}", step["uses"]), step["uses"]
+                if "uses" in step:  # a full commit, which a moved tag cannot change
+                    assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", step["uses"]), step["uses"]
+        text = path.read_text(encoding="utf-8")
+        for line in text.splitlines():  # and the release it is, for whoever updates it
+            if "uses:" in line:
+                assert re.search(r"@[0-9a-f]{40}  # v\d+\.\d+\.\d+", line), line
+    # yaml reads the key `on` as True. Pull-request code runs without secrets or a write token.
+    triggers = check.get("on", check.get(True))
+    assert "pull_request" in triggers and "pull_request_target" not in triggers
+    assert "pull_request_target" not in json.dumps(pages.get("on", pages.get(True)))
     assert pages["concurrency"] == {"group": "pages", "cancel-in-progress": False}
     assert pages["permissions"] == {}
     assert pages["jobs"]["build"]["permissions"] == {"contents": "read", "pages": "read"}
