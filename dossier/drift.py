@@ -12,8 +12,11 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import os
+import tempfile
 from pathlib import Path
 
+from .confine import Refused, read_inside
 from .diagnostics import Diagnostic, notice
 from .model import Dossier
 
@@ -81,22 +84,32 @@ def lock_text(lock: dict) -> str:
 
 
 def read_lock(source: Path) -> dict:
+    """The lock, or {} when there is none (or what is there is not a lock Dossier wrote)."""
     try:
-        return json.loads((source / LOCK_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return json.loads(read_inside(source, LOCK_FILE).decode("utf-8"))
+    except (OSError, ValueError, Refused):
         return {}
 
 
 def write_lock(source: Path, dossier: Dossier) -> bool:
     """Rewrite the lock if it changed; False when the folder is not writable."""
     text = lock_text(fingerprints(dossier))
-    path = source / LOCK_FILE
     try:
-        if path.is_file() and path.read_text(encoding="utf-8") == text:
+        if read_inside(source, LOCK_FILE) == text.encode("utf-8"):
             return True
-        path.write_text(text, encoding="utf-8")
+    except (OSError, Refused):
+        pass
+    tmp = None
+    try:  # replaced, not written through: a link in its place must not lead the write elsewhere
+        fd, tmp = tempfile.mkstemp(prefix=f".{LOCK_FILE}.", dir=source)
+        with os.fdopen(fd, "wb") as file:
+            file.write(text.encode("utf-8"))
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, source / LOCK_FILE)
         return True
     except OSError:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
         return False
 
 

@@ -25,8 +25,9 @@ from .model import Dossier, Inputs
 from .parallel import map_chunks
 from .render import Page, TemplateProblem, plan_pages, render_page
 from .resolve import alias_index, annotations_by_article, assemble
-from .site import (_ENVIRONMENTS, ArticleInputs, BuildResult, Config, _environment, layout_dirs, load_pages, other_files,
+from .site import (ArticleInputs, BuildResult, Config, layout_dirs, load_pages, other_files,
                    plan_outputs, prepare_articles)
+from .templates import ENVIRONMENTS as _ENVIRONMENTS, environment as _environment
 from .validate import cross_check, validate_annotations
 from .write import OutputError, copy_static, guard_output, staging
 

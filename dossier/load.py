@@ -1,4 +1,5 @@
-"""Files → raw documents with positions. The only module that reads the dossier folder."""
+"""Files → raw documents with positions. The only module that reads the dossier's content
+(annotations.yaml, content/), each file through confine.py: nothing from outside the folder."""
 from __future__ import annotations
 
 import os
@@ -12,6 +13,7 @@ try:
 except ImportError:  # not on POSIX
     fcntl = None
 
+from .confine import Refused, is_folder_inside, open_inside, read_inside
 from .diagnostics import Diagnostic, Location, error
 from .parallel import map_chunks
 from .yamltree import Parsed, YamlDoc, assemble_pieces, parse_pieces, parse_yaml, reparse_changed, split_pieces
@@ -82,11 +84,17 @@ def split_front_matter(text: str, path: str, slug: str) -> tuple[MarkdownFile | 
 def read_annotations(source: Path, cache: dict | None = None) -> tuple[YamlDoc | None, list[Diagnostic]]:
     """annotations.yaml as a document with positions (None if missing or unreadable); `cache`
     (serve's) keeps parsed items between calls, and the file is then read once it is still."""
-    yaml_path = source / ANNOTATIONS_FILE
-    if not yaml_path.is_file():
+    try:
+        data = read_settled(source / ANNOTATIONS_FILE, SETTLE_NS if cache is not None else 0)
+    except FileNotFoundError:
         return None, [error(Location(ANNOTATIONS_FILE), f"no {ANNOTATIONS_FILE} in {source}",
                             "create it, or point --source at the dossier folder")]
-    text, diagnostics = read_text(read_settled(yaml_path, SETTLE_NS if cache is not None else 0), ANNOTATIONS_FILE)
+    except Refused as refused:
+        return None, [error(Location(ANNOTATIONS_FILE), refused.message, refused.hint)]
+    except OSError as exc:
+        return None, [error(Location(ANNOTATIONS_FILE), f"cannot read the file: {exc.strerror or exc}",
+                            "check that it is readable")]
+    text, diagnostics = read_text(data, ANNOTATIONS_FILE)
     if text is None:
         return None, diagnostics
     doc, problems = parse_large_yaml(text, ANNOTATIONS_FILE, cache)
@@ -98,14 +106,15 @@ def read_settled(path: Path, quiet_ns: int = 0, tries: int = 200) -> bytes:
     while `serve` watches it is otherwise read cut short, and the items it is missing look
     deleted (or its last one broken). On Linux a read lease tells whether any process has the
     file open for writing; elsewhere the file is taken as written once its size is what was
-    read and, with `quiet_ns`, it has not changed for that long."""
+    read and, with `quiet_ns`, it has not changed for that long. The file is read as
+    confine.read_inside reads it, inside its own folder (Refused, FileNotFoundError)."""
     data = b""
     for _ in range(tries):
         writing = _open_for_writing(path) if quiet_ns else False
         if writing:
             time.sleep(0.01)
             continue
-        data = path.read_bytes()
+        data = read_inside(path.parent, path.name)
         try:
             st = os.stat(path)
         except OSError:
@@ -125,7 +134,7 @@ def read_settled(path: Path, quiet_ns: int = 0, tries: int = 200) -> bytes:
             break
         if (again.st_size, again.st_mtime_ns) == (st.st_size, st.st_mtime_ns):
             break
-    return data or path.read_bytes()
+    return data or read_inside(path.parent, path.name)
 
 
 def _open_for_writing(path: Path) -> bool | None:
@@ -134,8 +143,8 @@ def _open_for_writing(path: Path) -> bool | None:
     if not hasattr(fcntl, "F_SETLEASE"):
         return None
     try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
+        fd = open_inside(path.parent, path.name)  # never a FIFO, which would block the open
+    except (OSError, Refused):
         return None
     try:
         fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_RDLCK)  # refused while a writer has it open
@@ -209,9 +218,12 @@ def load_dossier(source: Path) -> tuple[RawDossier, list[Diagnostic]]:
 
 
 def load_markdown_file(source: Path, relpath: str) -> tuple[MarkdownFile | None, list[Diagnostic]]:
-    """Read one content file; `relpath` is relative to `source`."""
+    """Read one content file; `relpath` is relative to `source`. A symbolic link out of the
+    dossier folder, a link loop or anything but a regular file is an error (confine.py)."""
     try:
-        data = (source / relpath).read_bytes()
+        data = read_inside(source, relpath)
+    except Refused as refused:
+        return None, [error(Location(relpath), refused.message, refused.hint)]
     except OSError as exc:  # e.g. deleted or renamed while the build ran
         return None, [error(Location(relpath), f"cannot read the file: {exc.strerror or exc}", "check that it exists and is readable")]
     text, diagnostics = read_text(data, relpath)
@@ -223,10 +235,14 @@ def load_markdown_file(source: Path, relpath: str) -> tuple[MarkdownFile | None,
 
 
 def list_markdown(source: Path, subdir: str) -> tuple[list[str], list[Diagnostic]]:
-    """The .md files of a content folder (relative paths, sorted); anything else is an error."""
-    folder = source / subdir
+    """The .md files of a content folder (relative paths, sorted); anything else is an error.
+    Nothing is followed here: what an entry is, is found when it is read."""
     try:
-        entries = sorted((entry.name, entry.is_dir()) for entry in os.scandir(folder))
+        if not is_folder_inside(source, subdir):
+            return [], []
+        entries = sorted((entry.name, entry.is_dir(follow_symlinks=False)) for entry in os.scandir(source / subdir))
+    except Refused as refused:
+        return [], [error(Location(subdir), refused.message, refused.hint)]
     except (FileNotFoundError, NotADirectoryError):
         return [], []
     paths, diagnostics = [], []

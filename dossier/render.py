@@ -8,20 +8,17 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2.sandbox import SecurityError
 from markupsafe import Markup
 
 from . import urls
 from .diagnostics import Diagnostic, Location, error
 from .link import sentence_parts
-from .markdown import render_inline, render_markdown
-from .model import (ENTITY_TYPES, KIND_ICONS, KIND_LABELS, KINDS, RATINGS, VERDICT_ICONS, VERDICT_LABELS, VERDICTS,
-                    Anchor, Article, Dossier, PartialDate, ResolvedArticle, Source, icon_of, label_of)
-from .exports import claim_page_jsonld, claim_review_jsonld
+from .model import ENTITY_TYPES, KINDS, VERDICTS, Anchor, Article, Dossier, ResolvedArticle, Source
 from .publish import corrections
+from .templates import LayoutLoader, LayoutRefused, TemplateProblem, render_bounded
 
 BUILTIN_LAYOUTS = Path(__file__).resolve().parent.parent / "layouts"
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-          "November", "December")
 
 
 HOME_ARTICLES = 20
@@ -34,50 +31,6 @@ class Page:
     """Site-relative URL; the output path follows from it (urls.output_path)."""
     template: str
     context: dict[str, Any]
-
-
-class TemplateProblem(Exception):
-    """A template failed; carries the diagnostic (picklable, so it crosses processes)."""
-
-    def __init__(self, diagnostic: Diagnostic):
-        super().__init__(diagnostic)
-        self.diagnostic = diagnostic
-
-    def __str__(self) -> str:
-        return self.diagnostic.format()
-
-
-def make_environment(layouts: list[Path]) -> jinja2.Environment:
-    """Templates from the dossier's own layouts/ first, then the built-in ones."""
-    env = jinja2.Environment(  # folders that don't exist (yet) just find nothing
-        loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(p)) for p in layouts]),
-        autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-        keep_trailing_newline=True)
-    env.filters.update(md=_md, inline=_inline, date=format_date)
-    env.globals.update(urls=urls, VERDICT_LABELS=VERDICT_LABELS, KIND_LABELS=KIND_LABELS, VERDICTS=VERDICTS,
-                       RATINGS=RATINGS, KINDS=KINDS, VERDICT_ICONS=VERDICT_ICONS, KIND_ICONS=KIND_ICONS,
-                       label_of=label_of, icon_of=icon_of, claim_review_jsonld=claim_review_jsonld,
-                       claim_page_jsonld=claim_page_jsonld)
-    return env
-
-
-def _md(text: str) -> Markup:
-    return Markup(render_markdown(text or ""))
-
-
-def _inline(text: str) -> Markup:
-    return Markup(render_inline(text or ""))
-
-
-def format_date(date: PartialDate | None) -> str:
-    """'12 June 2025', 'June 2025' or '2025', as precise as the date is known."""
-    if date is None:
-        return "date unknown"
-    if date.day:
-        return f"{date.day} {MONTHS[date.month - 1]} {date.year}"
-    if date.month:
-        return f"{MONTHS[date.month - 1]} {date.year}"
-    return str(date.year)
 
 
 def plan_pages(d: Dossier) -> list[Page]:
@@ -116,21 +69,53 @@ def render_page(env: jinja2.Environment, d: Dossier, page: Page) -> str:
     if page.template in LIST_CONTEXTS:
         context.update(LIST_CONTEXTS[page.template](d))
     try:
-        return env.get_template(page.template).render(context)
-    except jinja2.TemplateSyntaxError as exc:
-        raise TemplateProblem(error(Location(f"layouts/{exc.name or Path(exc.filename or page.template).name}", exc.lineno or 0),
-                                    f"template syntax error: {exc.message}", "fix the template tag on this line")) from None
-    except jinja2.TemplateError as exc:
-        where = _template_frame(exc) or Location(f"layouts/{page.template}")
-        raise TemplateProblem(error(where, f"template error while rendering /{page.url}: {exc}",
-                                    "check the variable names the template uses")) from None
+        return render_bounded(env.get_template(page.template), context)
+    except Exception as exc:  # everything a template can do wrong; Dossier's own steps ran above
+        raise TemplateProblem(template_error(env, page, exc)) from None
 
 
-def _template_frame(exc: BaseException) -> Location | None:
+def template_error(env: jinja2.Environment, page: Page, exc: Exception) -> Diagnostic:
+    """The diagnostic for a template that failed: the template file and line where it
+    happened (the innermost template on the stack), what went wrong and what to do."""
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        return error(Location(f"layouts/{exc.name or Path(exc.filename or page.template).name}", exc.lineno or 0),
+                     f"template syntax error: {exc.message}", "fix the template tag on this line")
+    frame = _template_frame(env, exc)
+    where = frame or Location(f"layouts/{page.template}")
+    failed = f"template error while rendering /{page.url}:"
+    if isinstance(exc, LayoutRefused):
+        return error(frame or Location(exc.path), f"{failed} {exc}", exc.refused.hint)
+    if isinstance(exc, jinja2.TemplateNotFound):
+        return error(where, f"{failed} there is no template {exc.message!r} in layouts/ (nor a built-in one)",
+                     "check the name: templates are found inside layouts/ only ('..' and absolute paths find nothing)")
+    if isinstance(exc, SecurityError):
+        return error(where, f"{failed} the sandbox refused it: {exc}",
+                     "templates may use the variables and helpers Dossier gives them, never Python internals "
+                     "(names starting with '_'), modules or files")
+    if isinstance(exc, RecursionError) and frame is None:  # while parsing: no template ran yet
+        return error(where, f"{failed} the template nests too deeply to be read", "nest fewer brackets or tags")
+    if isinstance(exc, RecursionError):
+        return error(where, f"{failed} the templates recurse without end",
+                     "a template extends, includes or imports itself (directly or through others), or a macro "
+                     "calls itself without stopping: break the loop")
+    if isinstance(exc, SyntaxError):  # Python's, compiling what Jinja made of the template
+        path = env.loader.layout_path(exc.filename or "") if isinstance(env.loader, LayoutLoader) else None
+        return error(Location(path) if path else where, f"{failed} the template cannot be compiled: {exc.msg}",
+                     "nest fewer blocks ({% for %}, {% if %}, …) inside one another")
+    if isinstance(exc, MemoryError):
+        return error(where, f"{failed} the template needs more memory than there is", "make the template produce less")
+    if isinstance(exc, jinja2.TemplateError):
+        return error(where, f"{failed} {exc}", "check the variable names the template uses")
+    return error(where, f"{failed} {type(exc).__name__}: {exc}", "check the expression on this line")
+
+
+def _template_frame(env: jinja2.Environment, exc: BaseException) -> Location | None:
+    """The innermost template line in the exception's traceback."""
+    loader = env.loader
     for frame in reversed(traceback.extract_tb(exc.__traceback__)):
-        if frame.filename.endswith((".html", ".xml", ".txt")):
-            name = Path(frame.filename)
-            return Location(f"layouts/{name.name}", frame.lineno or 0)
+        path = loader.layout_path(frame.filename) if isinstance(loader, LayoutLoader) else None
+        if path is not None:
+            return Location(path, frame.lineno or 0)
     return None
 
 

@@ -10,14 +10,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import drift, publish, urls
+from .confine import Refused, is_folder_inside
 from .diagnostics import Diagnostic, Location, error, has_errors, sort_diagnostics
 from .link import AliasIndex
 from .load import ARTICLES_DIR, PAGES_DIR, list_markdown, load_markdown_file, read_annotations
 from .model import Annotation, Dossier, Inputs, ResolvedArticle
 from .parallel import map_chunks
-from .render import BUILTIN_LAYOUTS, Page, TemplateProblem, make_environment, plan_pages, render_page
+from .render import BUILTIN_LAYOUTS, Page, TemplateProblem, plan_pages, render_page
 from .resolve import alias_index, annotations_by_article, assemble, resolve_article
 from .search import index_site
+from .templates import ENVIRONMENTS, environment
 from .validate import cross_check, validate_annotations, validate_article, validate_page
 from .write import OutputError, OutputFiles, copy_static, guard_output, staging, write_files
 
@@ -58,9 +60,10 @@ class BuildResult:
 
 def check(config: Config) -> tuple[Dossier | None, list[Diagnostic]]:
     """Load, validate and resolve; the dossier is None when there are errors."""
-    _ENVIRONMENTS.clear()  # a layouts/ folder may have appeared since the last build
+    ENVIRONMENTS.clear()  # a layouts/ folder may have appeared since the last build
     with stage("read annotations.yaml"):
         doc, diagnostics = read_annotations(config.source)          # annotations.yaml, with positions
+    diagnostics += layouts_problems(config)                         # a layouts/ that leads elsewhere
     with stage("validate annotations"):
         annotations = validate_annotations(doc, diagnostics)        # schema and dates
     if config.base_url:
@@ -126,9 +129,19 @@ def load_pages(source: Path, diagnostics: list[Diagnostic]) -> dict:
 
 
 def layout_dirs(config: Config) -> list[Path]:
-    """The dossier's own layouts/ first, then the built-in ones."""
-    own = (config.source / "layouts").resolve()
+    """The dossier's own layouts/ first, then the built-in ones. The dossier's is not
+    resolved: a layouts/ that is a link out of the dossier folder finds nothing (confine.py)."""
+    own = Path(os.path.realpath(config.source)) / "layouts"
     return [own, BUILTIN_LAYOUTS] if own != BUILTIN_LAYOUTS else [BUILTIN_LAYOUTS]
+
+
+def layouts_problems(config: Config) -> list[Diagnostic]:
+    """An error when the dossier's layouts/ is a link out of it, a link loop or a dangling link."""
+    try:
+        is_folder_inside(config.source, "layouts")
+    except Refused as refused:
+        return [error(Location("layouts"), refused.message, refused.hint)]
+    return []
 
 
 def plan_outputs(dossier: Dossier, pages: list[Page]) -> OutputFiles:
@@ -159,7 +172,7 @@ def write_pages(shared: tuple, pages: list[Page]) -> list[str]:
     """Render pages (and, for DATA_FILES, the feeds and data) into the staging folder;
     runs in the worker processes."""
     dossier, layouts, folder, page_urls = shared
-    env = _environment(tuple(layouts))
+    env = environment(tuple(layouts))
     written = []
     for page in pages:
         if page is DATA_FILES or page == DATA_FILES:
@@ -183,16 +196,6 @@ def heaviest_first(pages: list[Page]) -> list[Page]:
     at the end while the other idles."""
     return sorted(pages, key=lambda p: LIST_TEMPLATES.index(p.template) if p.template in LIST_TEMPLATES
                   else len(LIST_TEMPLATES))
-
-
-_ENVIRONMENTS: dict = {}
-
-
-def _environment(layouts: tuple[Path, ...]):
-    """One Jinja environment per process and layout folders (templates compile once)."""
-    if layouts not in _ENVIRONMENTS:
-        _ENVIRONMENTS[layouts] = make_environment(list(layouts))
-    return _ENVIRONMENTS[layouts]
 
 
 def build(config: Config) -> BuildResult:

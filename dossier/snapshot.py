@@ -12,7 +12,8 @@ from .load import ANNOTATIONS_FILE, ARTICLES_DIR, load_dossier
 from .model import Anchor, Annotations, Article, Dossier, Inputs
 from .parallel import map_chunks
 from .render import plan_pages, render_page
-from .site import Config, _environment, check, layout_dirs
+from .site import Config, check, layout_dirs
+from .templates import environment as _environment
 from .validate import validate
 
 DOSSIER_PATHS = (ANNOTATIONS_FILE, "content", "layouts")

@@ -12,6 +12,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from .confine import Refused, files_inside, is_folder_inside, read_inside
+from .diagnostics import Location, error
+from .templates import TemplateProblem
+
 
 class OutputError(Exception):
     """The output cannot be written; the message says why and what to do."""
@@ -71,10 +75,25 @@ def staging(out: Path) -> Iterator[Path]:
 
 
 def copy_static(static_dirs: list[Path], folder: Path) -> None:
-    """Copy each layouts/static/ into folder/static/, later folders overriding earlier ones."""
+    """Copy each layouts/static/ into folder/static/, later folders overriding earlier ones.
+    Only regular files that really are inside that layouts/ folder are copied (confine.py): a
+    link out of it, a link loop, a FIFO or a device is a TemplateProblem naming it."""
     for static in static_dirs:
-        if static.is_dir():
-            shutil.copytree(static, folder / "static", dirs_exist_ok=True)
+        layouts = static.parent
+        root, area = layouts.parent, layouts.name
+        where = path = f"{layouts.name}/{static.name}"  # path: what is being read, for the error
+        try:
+            if not is_folder_inside(root, where, area):
+                continue
+            for name, _ in files_inside(root, where, area):
+                path = f"{where}/{name}"
+                data = read_inside(root, path, area)
+                target = folder / "static" / name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(data)
+        except Refused as refused:
+            raise TemplateProblem(error(Location(refused.path or path), f"{refused.message}; it is not copied into the site",
+                                        refused.hint)) from None
 
 
 def write_files(files: dict[str, bytes], folder: Path) -> None:

@@ -131,8 +131,8 @@ def test_failure_while_writing_leaves_the_previous_output_intact_and_no_temporar
     source, out = make_dossier(), tmp_path / "public"
     assert build_into(source, out).ok
     before = tree_bytes(out)
-    (source / "layouts" / "static").mkdir(parents=True)
-    (source / "layouts" / "static" / "gone.css").symlink_to(tmp_path / "nowhere.css")  # copying it fails
+    (source / "layouts" / "static" / "style.css").mkdir(parents=True)  # a folder where the built-in file is:
+    (source / "layouts" / "static" / "style.css" / "x.css").write_text("x")  # copying it fails
     result = build_into(source, out)
     assert not result.ok
     assert [d.location.path for d in result.diagnostics if d.level == "error"] == [str(out)]
