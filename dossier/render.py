@@ -19,7 +19,7 @@ from .model import (ENTITY_TYPES, KIND_ICONS, KIND_LABELS, KINDS, RATINGS, VERDI
 from .exports import claim_page_jsonld, claim_review_jsonld
 from .publish import corrections
 
-BUILTIN_LAYOUTS = Path(__file__).resolve().parent.parent / "layouts"
+from . import BUILTIN_THEME as BUILTIN_LAYOUTS  # layouts/ in a checkout, dossier/theme/ when installed
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December")
 
