@@ -19,7 +19,10 @@ HTTP_URL = re.compile(r"https?://[^\s/.?#]\S*")
 
 def _parser(command: str, prog: str = "build.py") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=f"{prog} {command}" if command != "build" else prog,
-                                     description=f"Dossier: {command} an annotated dossier.")
+                                     description=f"Dossier: {command} an annotated dossier.",
+                                     epilog=f"commands: {prog} [build] | serve | check | diff BASE | annotate ARTICLE "
+                                            f"QUOTE | new DIR; '{prog} COMMAND --help' for each"
+                                     if command == "build" else None)
     if command == "new":
         return _new_parser(parser, prog)
     parser.add_argument("--source", type=Path, default=Path("."), metavar="DIR",
