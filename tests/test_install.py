@@ -54,6 +54,7 @@ def test_the_wheel_installs_a_dossier_command_that_starts_checks_and_builds_a_do
     assert {f"dossier/theme/{f}" for f in _files(ROOT / "layouts")} <= names
     assert {f"dossier/starter/{f}" for f in _files(ROOT / "dossier" / "starter")} <= names
     assert {f"dossier/schema/{f}" for f in _files(ROOT / "dossier" / "schema")} <= names
+    assert "dossier/preview.js" in names  # serve's Annotate button
 
     venv = tmp_path / "venv"
     _run([sys.executable, "-m", "venv", venv], cwd=tmp_path)
