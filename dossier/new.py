@@ -44,9 +44,12 @@ def installed_from() -> str | None:
     """A requirement naming the git repository and commit this Dossier was installed from,
     or None when it came from anywhere else (a checkout, a wheel, a package index)."""
     try:
-        return requirement_from(metadata.distribution("dossier").read_text("direct_url.json"))
+        installed = metadata.distribution("dossier")
     except metadata.PackageNotFoundError:
         return None
+    if Path(installed.locate_file("dossier/__init__.py")).resolve() != PACKAGE / "__init__.py":
+        return None  # that record is of another copy than the one running (e.g. this is a checkout)
+    return requirement_from(installed.read_text("direct_url.json"))
 
 
 def requirement_from(direct_url: str | None) -> str | None:
