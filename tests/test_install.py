@@ -73,6 +73,18 @@ def test_the_wheel_installs_a_dossier_command_that_starts_checks_and_builds_a_do
     assert (site / "static" / "style.css").read_bytes() == (ROOT / "layouts" / "static" / "style.css").read_bytes()
     assert (site / "pagefind").is_dir()
 
+    # Installed from a wheel file, Dossier cannot tell the new dossier where to install it
+    # from; installed with `pip install git+https://…` it can: pip records the URL and commit
+    # (PEP 610), as this record written in place of the wheel's says.
+    assert not [line for line in (story / "requirements.txt").read_text(encoding="utf-8").splitlines()
+                if line.strip() and not line.startswith("#")]
+    (record,) = venv.glob("lib/python*/site-packages/dossier-0.2.0.dist-info/direct_url.json")
+    record.write_text('{"url": "https://github.com/newsroom/dossier.git", "vcs_info": {"vcs": "git", '
+                      '"requested_revision": "v0.2.0", "commit_id": "0123abcd"}}', encoding="utf-8")
+    _run([dossier, "new", "from-git"], cwd=tmp_path)
+    requirements = (tmp_path / "from-git" / "requirements.txt").read_text(encoding="utf-8")
+    assert requirements.endswith("\ndossier @ git+https://github.com/newsroom/dossier.git@0123abcd\n")
+
     # The dossier's own layouts/ overrides the built-in theme file by file.
     page = (Path(where[1]) / "page.html").read_text(encoding="utf-8")
     (story / "layouts" / "static").mkdir(parents=True)
