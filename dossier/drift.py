@@ -42,7 +42,8 @@ def fingerprints(dossier: Dossier) -> dict:
 
 
 def compare(lock: dict, dossier: Dossier) -> list[Diagnostic]:
-    """A notice for each annotation of a changed article whose match changed or moved."""
+    """A notice for each annotation of a changed article whose own text (spacing included)
+    or surrounding words changed; one that only moved gets none."""
     if not isinstance(lock, dict) or lock.get("version") != VERSION:
         return []
     old_articles, old = lock.get("articles", {}), lock.get("annotations", {})
