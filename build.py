@@ -6,6 +6,9 @@
     python build.py check [--source DIR] [--strict]
     python build.py diff BASE [--source DIR]      (BASE: a git ref or a folder)
     python build.py annotate ARTICLE "quote" [--source DIR]
+    python build.py new DIR [--force]             (a small working dossier to start from)
+
+Installed with pip, the same commands are `dossier …` (or `python -m dossier …`).
 """
 from __future__ import annotations
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 import json
 import re
 import sys
+from dataclasses import dataclass
+from typing import Iterable
 
 from . import anchor as anchoring
-from .link import build_alias_index, find_mentions
+from .link import AliasIndex, build_alias_index, find_mentions
 from .load import ARTICLES_DIR, load_dossier
+from .model import Span
 from .resolve import parsed_body
 from .validate import validate
 
@@ -38,6 +41,44 @@ def suggest_id(quote: str, taken: set[str]) -> str:
     return candidate
 
 
+@dataclass(frozen=True)
+class Stubs:
+    """What `annotate` says about one quote in one article."""
+
+    spans: tuple[Span, ...]
+    """Where the quote occurs in the article's text; empty when it does not."""
+    stubs: tuple[str, ...]
+    """One ready-to-paste stub per occurrence, each with the shortest prefix or suffix that
+    picks it when there are several."""
+    problem: str = ""
+    """Why there is no stub: the quote is not in the article (and the nearest passage)."""
+
+
+def annotation_stubs(article: str, text: str, quote: str, taken: Iterable[str], aliases: AliasIndex) -> Stubs:
+    """Stubs for `quote` in the article's rendered `text`; `taken` holds the annotation ids in
+    use (suggested ids avoid them), `aliases` the entities' names to list those in the quote."""
+    searchable = anchoring.prepare(text)
+    spans = anchoring.find_quote(searchable, quote)
+    if not spans:
+        nearest = anchoring.nearest_passage(text, quote)
+        if nearest is None:
+            return Stubs((), (), "the quote is not in the article")
+        passage = " ".join(text[nearest.span.start:nearest.span.end].split())
+        return Stubs((), (), f"the quote is not in the article; the nearest passage is \"{passage}\" ({nearest.difference})")
+    taken = set(taken)
+    mentions = find_mentions(text, aliases)
+    out = []
+    for number, span in enumerate(spans, 1):
+        exact = " ".join(text[span.start:span.end].split())
+        entities = sorted({eid for s, e, eid in mentions if s >= span.start and e <= span.end})
+        context = anchoring.disambiguate(searchable, spans, span) if len(spans) > 1 else None
+        ann_id = suggest_id(exact, taken)
+        taken.add(ann_id)
+        comment = f"occurrence {number} of {len(spans)}" if len(spans) > 1 else ""
+        out.append(stub(article, exact, ann_id, entities, context, comment))
+    return Stubs(tuple(spans), tuple(out))
+
+
 def run_annotate(args) -> int:
     raw, _ = load_dossier(args.source)
     inputs, _ = validate(raw)
@@ -47,33 +88,16 @@ def run_annotate(args) -> int:
         known = ", ".join(sorted(inputs.articles)) or "none"
         print(f"{path}: error: no such article (known: {known})", file=sys.stderr)
         return 1
-    parsed = parsed_body(article.body)
-    searchable = anchoring.prepare(parsed.text)
-    spans = anchoring.find_quote(searchable, args.quote)
-    if not spans:
-        nearest = anchoring.nearest_passage(parsed.text, args.quote)
-        if nearest is None:
-            print(f"{path}: error: the quote is not in the article", file=sys.stderr)
-        else:
-            passage = " ".join(parsed.text[nearest.span.start:nearest.span.end].split())
-            print(f"{path}: error: the quote is not in the article; the nearest passage is \"{passage}\" "
-                  f"({nearest.difference})", file=sys.stderr)
-        return 1
-    taken = {a.id for a in inputs.annotations.annotations}
     aliases = build_alias_index({e.id: (e.name, *e.aliases) for e in inputs.annotations.entities.values()})
-    out = []
-    for number, span in enumerate(spans, 1):
-        exact = " ".join(parsed.text[span.start:span.end].split())
-        entities = sorted({eid for s, e, eid in find_mentions(parsed.text, aliases) if s >= span.start and e <= span.end})
-        context = anchoring.disambiguate(searchable, spans, span) if len(spans) > 1 else None
-        ann_id = suggest_id(exact, taken)
-        taken.add(ann_id)
-        comment = f"occurrence {number} of {len(spans)}" if len(spans) > 1 else ""
-        out.append(stub(args.article, exact, ann_id, entities, context, comment))
-    if len(spans) > 1:
-        print(f"the quote occurs {len(spans)} times; each stub below picks one with a prefix or suffix — keep the one you mean",
-              file=sys.stderr)
-    print("\n".join(out), end="")
+    result = annotation_stubs(args.article, parsed_body(article.body).text, args.quote,
+                              {a.id for a in inputs.annotations.annotations}, aliases)
+    if result.problem:
+        print(f"{path}: error: {result.problem}", file=sys.stderr)
+        return 1
+    if len(result.spans) > 1:
+        print(f"the quote occurs {len(result.spans)} times; each stub below picks one with a prefix or suffix — keep the "
+              "one you mean", file=sys.stderr)
+    print("\n".join(result.stubs), end="")
     return 0
 
 

@@ -12,14 +12,19 @@ from pathlib import Path
 from .diagnostics import Diagnostic, has_errors
 from .site import Config, build, check
 
-COMMANDS = ("build", "serve", "check", "diff", "annotate")
+COMMANDS = ("build", "serve", "check", "diff", "annotate", "new")
 HTTP_URL = re.compile(r"https?://[^\s/.?#]\S*")
 """What --base-url must look like: the schema's pattern for every URL field."""
 
 
-def _parser(command: str) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=f"build.py {command}" if command != "build" else "build.py",
-                                     description=f"Dossier: {command} an annotated dossier.")
+def _parser(command: str, prog: str = "build.py") -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=f"{prog} {command}" if command != "build" else prog,
+                                     description=f"Dossier: {command} an annotated dossier.",
+                                     epilog=f"commands: {prog} [build] | serve | check | diff BASE | annotate ARTICLE "
+                                            f"QUOTE | new DIR; '{prog} COMMAND --help' for each"
+                                     if command == "build" else None)
+    if command == "new":
+        return _new_parser(parser, prog)
     parser.add_argument("--source", type=Path, default=Path("."), metavar="DIR",
                         help="the dossier folder (content/, annotations.yaml, optional layouts/); default: .")
     parser.add_argument("--strict", action="store_true", help="treat warnings as errors")
@@ -39,10 +44,23 @@ def _parser(command: str) -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str]) -> int:
+def _new_parser(parser: argparse.ArgumentParser, prog: str) -> argparse.ArgumentParser:
+    parser.description = "Dossier: write a small working dossier to start from (an example to replace with yours)."
+    parser.add_argument("folder", type=Path, metavar="DIR", help="the folder to create (new or empty)")
+    parser.add_argument("--force", action="store_true",
+                        help="write into a folder that is not empty, overwriting files of the same name "
+                             "(the starter's: annotations.yaml, README.md, …); nothing is deleted")
+    parser.set_defaults(prog=prog)
+    return parser
+
+
+def main(argv: list[str], prog: str = "build.py") -> int:
     command = argv[0] if argv and argv[0] in COMMANDS else "build"
-    args = _parser(command).parse_args(argv[1:] if argv and argv[0] in COMMANDS else argv)
+    args = _parser(command, prog).parse_args(argv[1:] if argv and argv[0] in COMMANDS else argv)
     try:
+        if command == "new":
+            from .new import run_new
+            return run_new(args)
         if command == "check":
             return run_check(args)
         if command == "annotate":

@@ -3,9 +3,11 @@
 `annotations.lock` (JSON, next to annotations.yaml) records, for each article, a hash of
 its body and, for each anchored annotation, the exact words it matched, the text around
 them and their line. A successful build rewrites it. When an article file changes, `check`
-compares the new anchors with the lock and reports each annotation whose words now match
-differently (e.g. only after normalisation) or whose match moved, so a reviewer knows
-which notes to re-read. These are notices: they never fail a build, even with --strict.
+compares the new anchors with the lock and reports each annotation whose own text changed
+(its words, or only the spacing between them: a line break added inside the quote counts)
+or whose surrounding words changed, so a reviewer knows which notes to re-read. A quote
+that merely moved — lines added above it, the text around it re-wrapped — gets no notice.
+These are notices: they never fail a build, even with --strict.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import difflib
 import hashlib
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -22,6 +25,8 @@ from .model import Dossier
 
 LOCK_FILE = "annotations.lock"
 VERSION = 1
+CONTEXT = 32
+"""Characters of article text kept before and after each quote (Anchor.prefix and .suffix)."""
 
 
 def body_hash(body: str) -> str:
@@ -40,7 +45,8 @@ def fingerprints(dossier: Dossier) -> dict:
 
 
 def compare(lock: dict, dossier: Dossier) -> list[Diagnostic]:
-    """A notice for each annotation of a changed article whose match changed or moved."""
+    """A notice for each annotation of a changed article whose own text (spacing included)
+    or surrounding words changed; one that only moved gets none."""
     if not isinstance(lock, dict) or lock.get("version") != VERSION:
         return []
     old_articles, old = lock.get("articles", {}), lock.get("annotations", {})
@@ -55,18 +61,17 @@ def compare(lock: dict, dossier: Dossier) -> list[Diagnostic]:
             continue
         article = dossier.articles[ann.article].article
         before = old.get(ann.id)
-        if not isinstance(before, dict):
-            continue
-        if before.get("article") != ann.article:
+        if not isinstance(before, dict) or before.get("article") != ann.article:
             continue
         where = ann.quote_location
-        was, now = str(before.get("exact", "")).split(), anc.exact.split()
         moved = f" (line {before.get('line')} → {anc.line})" if before.get("line") != anc.line else ""
-        if was != now:
-            change = _change(was, now)
-            out.append(notice(where, f"{article.location.path} changed under annotation '{ann.id}': {change}{moved}",
+        exact = str(before.get("exact", ""))
+        if exact != anc.exact:  # whitespace included: the quote's own text is what the note is about
+            out.append(notice(where, f"{article.location.path} changed under annotation '{ann.id}': "
+                                     f"{_change(exact, anc.exact)}{moved}",
                               "re-read the note against the article's new words"))
-        elif _words(before.get("prefix")) != _words(anc.prefix) or _words(before.get("suffix")) != _words(anc.suffix) or moved:
+        elif not (_same_words_before(before.get("prefix"), anc.prefix)
+                  and _same_words_after(before.get("suffix"), anc.suffix)):
             out.append(notice(where, f"{article.location.path} changed around annotation '{ann.id}'{moved}",
                               "re-read the note: the text around its quote is different"))
     return out
@@ -113,18 +118,61 @@ def write_lock(source: Path, dossier: Dossier) -> bool:
         return False
 
 
-def _change(was: list[str], now: list[str]) -> str:
-    """The first difference between the words an annotation matched before and now."""
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, was, now, autojunk=False).get_opcodes():
-        before, after = " ".join(was[i1:i2]), " ".join(now[j1:j2])
+def _change(was: str, now: str) -> str:
+    """The first difference between the text an annotation matched before and now."""
+    old_words, new_words = was.split(), now.split()
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old_words, new_words, autojunk=False).get_opcodes():
+        before, after = " ".join(old_words[i1:i2]), " ".join(new_words[j1:j2])
         if tag == "replace":
             return f"the article now says '{after}' where it said '{before}'"
         if tag == "delete":
             return f"the article no longer says '{before}'"
         if tag == "insert":
             return f"the article now also says '{after}'"
-    return "the words are the same but their spacing changed"
+    # The same words: find the first place where the spacing between them differs.
+    old_gaps, new_gaps = _gaps(was), _gaps(now)
+    for i, (a, b) in enumerate(zip(old_gaps, new_gaps)):
+        if a != b:
+            place = f"before '{old_words[0]}'" if i == 0 else f"after '{old_words[i - 1]}'"
+            return f"the words are the same, but the spacing {place} changed from {_spacing(a)} to {_spacing(b)}"
+    return "the words are the same, but their spacing changed"
 
 
-def _words(text: object) -> list[str]:
-    return str(text or "").split()
+def _gaps(text: str) -> list[str]:
+    """The whitespace before the first word, between each two words, and after the last."""
+    return re.split(r"\S+", text)
+
+
+def _spacing(gap: str) -> str:
+    if not gap:
+        return "no space"
+    if "\n\n" in gap:
+        return "a paragraph break"
+    if "\n" in gap:
+        return "a line break"
+    return "a space" if gap == " " else f"{len(gap)} spaces" if gap.strip(" ") == "" else "other spacing"
+
+
+def _same_words_before(was: object, now: str) -> bool:
+    """Whether the words before the quote are the same, whatever the spacing between them."""
+    was = str(was or "")
+    a, b = " ".join(was.split()), " ".join(now.split())
+    # Each side is the last CONTEXT characters before the quote, or fewer at the article's
+    # start. A full window cut further back when spacing was added (or removed), so then one
+    # side's words end the other's; a short one is all the text there was, and must match.
+    if len(was) < CONTEXT and len(now) < CONTEXT:
+        return a == b
+    if len(was) < CONTEXT or len(now) < CONTEXT:
+        return a.endswith(b) if len(was) < CONTEXT else b.endswith(a)
+    return a.endswith(b) or b.endswith(a)
+
+
+def _same_words_after(was: object, now: str) -> bool:
+    """The same for the words after the quote (the first CONTEXT characters, or fewer at its end)."""
+    was = str(was or "")
+    a, b = " ".join(was.split()), " ".join(now.split())
+    if len(was) < CONTEXT and len(now) < CONTEXT:
+        return a == b
+    if len(was) < CONTEXT or len(now) < CONTEXT:
+        return a.startswith(b) if len(was) < CONTEXT else b.startswith(a)
+    return a.startswith(b) or b.startswith(a)

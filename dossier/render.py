@@ -18,7 +18,7 @@ from .model import ENTITY_TYPES, KINDS, VERDICTS, Anchor, Article, Dossier, Reso
 from .publish import corrections
 from .templates import LayoutLoader, LayoutRefused, TemplateProblem, render_bounded
 
-BUILTIN_LAYOUTS = Path(__file__).resolve().parent.parent / "layouts"
+from . import BUILTIN_THEME as BUILTIN_LAYOUTS  # layouts/ in a checkout, dossier/theme/ when installed
 
 
 HOME_ARTICLES = 20

@@ -24,6 +24,7 @@ from typing import Callable
 from livereload.handlers import LiveReloadHandler, LiveReloadJSHandler
 from tornado import ioloop, web
 
+from . import preview
 from .incremental import Session, Superseded
 from .search import index_site
 from .write import OutputError
@@ -264,16 +265,19 @@ class _LiveScript(web.OutputTransform):
 def _inject(page: bytes, host: str) -> bytes:
     port = host.rsplit(":", 1)[-1] if ":" in host else "80"
     script = f'<script src="/livereload.js?port={port}"></script>'.encode()
-    return page.replace(b"</head>", script + b"</head>", 1)
+    return page.replace(b"</head>", script + preview.SCRIPT_TAG + b"</head>", 1)
 
 
 LiveReloadHandler.watcher = SimpleNamespace(filepath="*")  # it logs the last changed path
 
 
-def make_app(out: Path) -> web.Application:
+def make_app(out: Path, last_good: Callable[[], object] = lambda: None) -> web.Application:
+    """The server: live reload, the preview's Annotate endpoint (on the build `last_good`
+    returns), and the site."""
     return web.Application([
         (r"/livereload", LiveReloadHandler),
         (r"/livereload.js", LiveReloadJSHandler),
+        *preview.handlers(last_good),
         (r"/(.*)", SiteHandler, {"path": str(out.resolve()), "default_filename": "index.html"}),
     ], transforms=[_LiveScript])
 
@@ -314,7 +318,7 @@ def serve(config: Config, host: str = "127.0.0.1", port: int = 8000) -> int:
     rebuilder.rebuild()
     threading.Thread(target=builder, daemon=True).start()
     config.out.mkdir(parents=True, exist_ok=True)
-    app = make_app(config.out)
+    app = make_app(config.out, lambda: rebuilder.session.dossier)
     try:
         app.listen(port, address=host)
     except OSError as exc:

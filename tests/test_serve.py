@@ -266,7 +266,8 @@ def test_a_page_larger_than_one_chunk_is_served_whole(server):
     on_disk = (server.out / "articles/deal/index.html").read_text(encoding="utf-8")
     assert len(on_disk.encode()) > 65536
     assert page.endswith("</html>\n") and page.replace('<script src="/livereload.js?port=', "", 1) != page
-    assert len(page) == len(on_disk) + len(f'<script src="/livereload.js?port={server.port}"></script>')
+    injected = f'<script src="/livereload.js?port={server.port}"></script><script src="/__dossier/preview.js" defer></script>'
+    assert len(page) == len(on_disk) + len(injected)
 
 
 def test_a_layouts_folder_created_while_serving_is_used(server):
