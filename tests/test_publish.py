@@ -432,7 +432,9 @@ def test_workflows_validate_against_githubs_schema():
 def test_workflows_pin_actions_and_keep_least_privilege():
     yaml = pytest.importorskip("yaml")
     pages, check = (yaml.safe_load(p.read_text(encoding="utf-8")) for p in WORKFLOWS)
-    for path, workflow in zip(WORKFLOWS, (pages, check)):
+    starter = sorted((ROOT / "dossier" / "starter" / "github" / "workflows").glob("*.yml"))
+    assert len(starter) == 2  # a new dossier's Check and Publish workflows are held to the same rules
+    for path, workflow in zip([*WORKFLOWS, *starter], [pages, check, *(yaml.safe_load(p.read_text()) for p in starter)]):
         for job in workflow["jobs"].values():
             for step in job.get("steps", []):
                 if "uses" in step:  # a full commit, which a moved tag cannot change
