@@ -9,10 +9,14 @@ import time
 import traceback
 from pathlib import Path
 
-from .diagnostics import Diagnostic, has_errors
+from .diagnostics import Diagnostic, Location, error, has_errors
+from .interrupt import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, handle_sigterm
 from .site import Config, build, check
+from .write import OutputError, guard_output
 
 COMMANDS = ("build", "serve", "check", "diff", "annotate")
+EXIT_BUG = 2
+"""Exit code for a bug in Dossier."""
 HTTP_URL = re.compile(r"https?://[^\s/.?#]\S*")
 """What --base-url must look like: the schema's pattern for every URL field."""
 
@@ -40,9 +44,10 @@ def _parser(command: str) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str]) -> int:
-    command = argv[0] if argv and argv[0] in COMMANDS else "build"
-    args = _parser(command).parse_args(argv[1:] if argv and argv[0] in COMMANDS else argv)
+    handle_sigterm()  # a cancelled CI job or `timeout` stops a build as Ctrl-C does
     try:
+        command = argv[0] if argv and argv[0] in COMMANDS else "build"
+        args = _parser(command).parse_args(argv[1:] if argv and argv[0] in COMMANDS else argv)
         if command == "check":
             return run_check(args)
         if command == "annotate":
@@ -57,19 +62,22 @@ def main(argv: list[str]) -> int:
             return 1
         config = Config(source=args.source, out=args.out or args.source / "public", base_url=args.base_url,
                         strict=args.strict, search=not args.no_search)
+        if refused_output(config):  # before any work, and before serve shows a folder not its own
+            return 1
         if command == "serve":
             from .serve import serve
             return serve(config, args.host, args.port)
         return run_build(config)
-    except KeyboardInterrupt:
-        print("interrupted; the previous output is unchanged", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as stop:
+        terminated = isinstance(stop, Terminated)
+        print(f"{'terminated' if terminated else 'interrupted'}; the previous output is unchanged", file=sys.stderr)
+        return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
     except Exception as exc:  # a bug in Dossier, not bad input: say so briefly
         if os.environ.get("DOSSIER_DEBUG"):
             traceback.print_exc()
         print(f"internal error (a bug in Dossier, please report it): {type(exc).__name__}: {exc}", file=sys.stderr)
         print("set DOSSIER_DEBUG=1 to see the traceback", file=sys.stderr)
-        return 2
+        return EXIT_BUG
 
 
 def report(diagnostics: list[Diagnostic], strict: bool = False, stream=None) -> None:
@@ -98,6 +106,17 @@ def run_check(args) -> int:
     anchors = len(dossier.anchors) if dossier else 0
     print(f"ok: {len(dossier.articles)} articles, {anchors} annotations, {len(dossier.entities)} entities", file=sys.stderr)
     return 0
+
+
+def refused_output(config: Config) -> bool:
+    """Print why --out may not be written to, if it may not; True then."""
+    try:
+        guard_output(config.out, config.source)
+    except OutputError as exc:
+        report([error(Location(str(config.out)), str(exc))])
+        print(f"build failed; {config.out} is unchanged", file=sys.stderr)
+        return True
+    return False
 
 
 def run_build(config: Config) -> int:
