@@ -16,13 +16,23 @@ from .write import OutputError, guard_output
 
 COMMANDS = ("build", "serve", "check", "diff", "annotate")
 EXIT_BUG = 2
-"""Exit code for a bug in Dossier."""
+"""Exit code for a bug in Dossier, and for nothing else."""
+EXIT_USAGE = 64
+"""Exit code for a command line that cannot be understood (sysexits.h: EX_USAGE)."""
 HTTP_URL = re.compile(r"https?://[^\s/.?#]\S*")
 """What --base-url must look like: the schema's pattern for every URL field."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, exiting with EXIT_USAGE rather than 2 on a bad command line."""
+
+    def error(self, message: str):
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
 def _parser(command: str) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=f"build.py {command}" if command != "build" else "build.py",
+    parser = _Parser(prog=f"build.py {command}" if command != "build" else "build.py",
                                      description=f"Dossier: {command} an annotated dossier.")
     parser.add_argument("--source", type=Path, default=Path("."), metavar="DIR",
                         help="the dossier folder (content/, annotations.yaml, optional layouts/); default: .")
