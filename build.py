@@ -12,11 +12,14 @@ Installed with pip, the same commands are `dossier â€¦` (or `python -m dossier â
 """
 from __future__ import annotations
 
+import signal
 import sys
 
 if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(143))  # until the command line takes over
     try:
         from dossier.cli import main
-    except KeyboardInterrupt:  # Ctrl-C while starting up: nothing was written yet
-        sys.exit(130)
-    sys.exit(main(sys.argv[1:]))
+        code = main(sys.argv[1:])
+    except KeyboardInterrupt as stop:  # while starting up (nothing was written yet), or a second one
+        code = 143 if type(stop).__name__ == "Terminated" else 130
+    sys.exit(code)

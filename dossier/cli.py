@@ -9,20 +9,34 @@ import time
 import traceback
 from pathlib import Path
 
-from .diagnostics import Diagnostic, has_errors
+from .diagnostics import Diagnostic, Location, error, has_errors
+from .interrupt import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, handle_sigterm
 from .site import Config, build, check
+from .write import OutputError, guard_output
 
 COMMANDS = ("build", "serve", "check", "diff", "annotate", "new")
+EXIT_BUG = 2
+"""Exit code for a bug in Dossier, and for nothing else."""
+EXIT_USAGE = 64
+"""Exit code for a command line that cannot be understood (sysexits.h: EX_USAGE)."""
 HTTP_URL = re.compile(r"https?://[^\s/.?#]\S*")
 """What --base-url must look like: the schema's pattern for every URL field."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, exiting with EXIT_USAGE rather than 2 on a bad command line."""
+
+    def error(self, message: str):
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
 def _parser(command: str, prog: str = "build.py") -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=f"{prog} {command}" if command != "build" else prog,
-                                     description=f"Dossier: {command} an annotated dossier.",
-                                     epilog=f"commands: {prog} [build] | serve | check | diff BASE | annotate ARTICLE "
-                                            f"QUOTE | new DIR; '{prog} COMMAND --help' for each"
-                                     if command == "build" else None)
+    parser = _Parser(prog=f"{prog} {command}" if command != "build" else prog,
+                     description=f"Dossier: {command} an annotated dossier.",
+                     epilog=f"commands: {prog} [build] | serve | check | diff BASE | annotate ARTICLE "
+                            f"QUOTE | new DIR; '{prog} COMMAND --help' for each"
+                     if command == "build" else None)
     if command == "new":
         return _new_parser(parser, prog)
     parser.add_argument("--source", type=Path, default=Path("."), metavar="DIR",
@@ -55,9 +69,10 @@ def _new_parser(parser: argparse.ArgumentParser, prog: str) -> argparse.Argument
 
 
 def main(argv: list[str], prog: str = "build.py") -> int:
-    command = argv[0] if argv and argv[0] in COMMANDS else "build"
-    args = _parser(command, prog).parse_args(argv[1:] if argv and argv[0] in COMMANDS else argv)
+    handle_sigterm()  # a cancelled CI job or `timeout` stops a build as Ctrl-C does
     try:
+        command = argv[0] if argv and argv[0] in COMMANDS else "build"
+        args = _parser(command, prog).parse_args(argv[1:] if argv and argv[0] in COMMANDS else argv)
         if command == "new":
             from .new import run_new
             return run_new(args)
@@ -75,19 +90,22 @@ def main(argv: list[str], prog: str = "build.py") -> int:
             return 1
         config = Config(source=args.source, out=args.out or args.source / "public", base_url=args.base_url,
                         strict=args.strict, search=not args.no_search)
+        if refused_output(config):  # before any work, and before serve shows a folder not its own
+            return 1
         if command == "serve":
             from .serve import serve
             return serve(config, args.host, args.port)
         return run_build(config)
-    except KeyboardInterrupt:
-        print("interrupted; the previous output is unchanged", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as stop:
+        terminated = isinstance(stop, Terminated)
+        print(f"{'terminated' if terminated else 'interrupted'}; the previous output is unchanged", file=sys.stderr)
+        return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
     except Exception as exc:  # a bug in Dossier, not bad input: say so briefly
         if os.environ.get("DOSSIER_DEBUG"):
             traceback.print_exc()
         print(f"internal error (a bug in Dossier, please report it): {type(exc).__name__}: {exc}", file=sys.stderr)
         print("set DOSSIER_DEBUG=1 to see the traceback", file=sys.stderr)
-        return 2
+        return EXIT_BUG
 
 
 def report(diagnostics: list[Diagnostic], strict: bool = False, stream=None) -> None:
@@ -116,6 +134,17 @@ def run_check(args) -> int:
     anchors = len(dossier.anchors) if dossier else 0
     print(f"ok: {len(dossier.articles)} articles, {anchors} annotations, {len(dossier.entities)} entities", file=sys.stderr)
     return 0
+
+
+def refused_output(config: Config) -> bool:
+    """Print why --out may not be written to, if it may not; True then."""
+    try:
+        guard_output(config.out, config.source)
+    except OutputError as exc:
+        report([error(Location(str(config.out)), str(exc))])
+        print(f"build failed; {config.out} is unchanged", file=sys.stderr)
+        return True
+    return False
 
 
 def run_build(config: Config) -> int:

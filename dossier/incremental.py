@@ -29,7 +29,7 @@ from .site import (ArticleInputs, BuildResult, Config, layout_dirs, load_pages, 
                    plan_outputs, prepare_articles)
 from .templates import ENVIRONMENTS as _ENVIRONMENTS, environment as _environment
 from .validate import cross_check, validate_annotations
-from .write import OutputError, copy_static, guard_output, staging
+from .write import OutputError, copy_static, guard_output, marked, staging
 
 LIST_PAGES = (urls.HOME, urls.ARTICLES, urls.ENTITIES, urls.TIMELINE, urls.CLAIMS, urls.COMPARE, urls.CORRECTIONS,
               urls.SOURCES, urls.REFERENCES)
@@ -211,9 +211,12 @@ class Session:
 
     def _build(self, changed: set[str] | None, defer: bool, full: bool, yaml_changed: bool) -> BuildResult:
         previous, before = self.dossier, self.good_annotations  # what the pages on disk were made from
+        # The output as the last build left it, to update; else (none yet, or deleted while
+        # serving: no mark) it is written whole, as `build` writes it.
+        fresh = previous is None or not marked(self.config.out)
         if yaml_changed or self.annotations is None:
             self.load_annotations()
-        if not full and previous is not None and before is not None:
+        if not full and not fresh and before is not None:
             self._write_edited_first(previous, before, changed)
         if changed is None or any(p.endswith("/") for p in changed):
             self.unchecked = None  # look at every file
@@ -228,9 +231,9 @@ class Session:
             guard_output(self.config.out, self.config.source)
             pages = plan_pages(dossier)
             self._checkpoint()
-            defer = defer and previous is not None
+            defer = defer and not fresh
             others = (plan_outputs(dossier, pages) if defer else other_files(dossier, pages)).files
-            if previous is None:  # the first build replaces the output folder whole, as `build` does
+            if fresh:
                 self.written.clear()
                 with staging(self.config.out) as folder:
                     written = self._write(dossier, pages, True, folder)
@@ -266,8 +269,8 @@ class Session:
         for page, output in steps:
             while self.busy.is_set():  # a rebuild is running: let it have the processor
                 time.sleep(0.01)
-            if self.generation != generation:
-                return written  # a newer build came; its own finish will follow
+            if self.generation != generation or not marked(self.config.out):
+                return written  # a newer build came (its own finish follows), or the output is gone
             if page is not None:
                 for path, html in _render((dossier, layout_dirs(self.config)), [page]):
                     written += self._put(path, html)
@@ -338,7 +341,6 @@ class Session:
             self.on_early_write()
 
     def _write(self, dossier: Dossier, pages: list[Page], full: bool, out: Path) -> int:
-        out.mkdir(parents=True, exist_ok=True)
         if full:
             copy_static([d / "static" for d in reversed(layout_dirs(self.config))], out)
         ordered = sorted(pages, key=lambda p: p.template != "article.html")  # the edited article first
@@ -367,12 +369,19 @@ class Session:
         with self.lock:  # serve's background finisher writes too
             if self.written.get(path) == digest and target.exists():
                 return 0
-            target.parent.mkdir(parents=True, exist_ok=True)
+            _make_folders(out or self.config.out, target.parent)
             tmp = target.with_name(f".{target.name}.tmp")
             tmp.write_bytes(data)
             os.replace(tmp, target)
             self.written[path] = digest
         return 1
+
+
+def _make_folders(out: Path, folder: Path) -> None:
+    """Make `folder` and those between it and `out`, but never `out` itself: an output folder
+    deleted while serving stays deleted until a build writes it whole again (FileNotFoundError)."""
+    for made in reversed((folder, *folder.parents)[: len(folder.relative_to(out).parts)]):
+        made.mkdir(exist_ok=True)
 
 
 def _render(shared: tuple, pages: list[Page]) -> list[tuple[str, str]]:

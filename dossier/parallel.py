@@ -9,10 +9,12 @@ from __future__ import annotations
 import gc
 import io
 import multiprocessing
+import multiprocessing.pool
 import os
 import pickle
-import signal
 from typing import Any, Callable, Sequence
+
+from .interrupt import as_worker, blocked_interrupts
 
 MIN_PARALLEL = 48
 """Fewer items than this run in-process: forking costs more than it saves."""
@@ -47,13 +49,10 @@ def map_chunks(function: Callable[[Any, list], list], items: Sequence, shared: A
     _SHARED, _FUNCTION = shared, function
     _REFS = {id(obj): n for n, obj in enumerate(refs)} if refs else None
     gc.freeze()  # the children inherit the heap; keep the collector from copying every page of it
-    # Ctrl-C is for this process alone: the workers ignore it (no traceback from each), and it
-    # is held while they start, so it can't be lost between fork and the handler.
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        pool = multiprocessing.get_context("fork").Pool(processes, initializer=_ignore_ctrl_c)
-    finally:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    # Ctrl-C and SIGTERM are for this process alone: it stops the workers (no traceback from
+    # each). They are held while the workers start, so none is lost between fork and handler.
+    with blocked_interrupts():
+        pool = multiprocessing.pool.Pool(processes, as_worker, (os.getpid(),), context=_fork_context())
     results: list = []
     try:
         with pool:
@@ -65,9 +64,18 @@ def map_chunks(function: Callable[[Any, list], list], items: Sequence, shared: A
     return results
 
 
-def _ignore_ctrl_c() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+def _fork_context():
+    """Forked workers that the pool stops with SIGKILL: they ignore SIGTERM, which is their
+    parent's to act on. (A worker that a SIGTERM sent to the whole process group killed could
+    die holding the pool's task-queue lock, and the pool would wait for that lock forever.)"""
+    class Worker(multiprocessing.context.ForkProcess):
+        def terminate(self) -> None:
+            self.kill()
+
+    class Context(multiprocessing.context.ForkContext):
+        Process = Worker
+
+    return Context()
 
 
 def _run_chunk(chunk: list) -> list | bytes:

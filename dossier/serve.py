@@ -8,11 +8,18 @@ The HTTP side is Tornado with livereload's WebSocket handlers (the browser side 
 livereload.js, loaded as an external script so the pages' CSP needs no exception).
 Changes are noticed with watchfiles (inotify and its kin); the edits of one save arrive as
 one batch and make one rebuild, of only what they touch (incremental.Session).
+
+Only this machine's browsers may read the preview: a request is answered only when its
+`Host` names the address the server listens on, or localhost, 127.0.0.1 or [::1], with its
+port (see PreviewApp). Otherwise a page on any web site could point a name of its own at
+127.0.0.1 (DNS rebinding) and read the preview and its live-reload socket as its own.
 """
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
+import re
 import signal
 import sys
 import threading
@@ -20,12 +27,14 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Callable
+from urllib.parse import urlsplit
 
 from livereload.handlers import LiveReloadHandler, LiveReloadJSHandler
 from tornado import ioloop, web
 
 from . import preview
 from .incremental import Session, Superseded
+from .interrupt import EXIT_TERMINATED, Terminated
 from .search import index_site
 from .write import OutputError
 from .site import Config
@@ -172,6 +181,7 @@ class BackgroundFinisher:
         try:
             os.setpgid(0, 0)
             signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the server; it stops us
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the server's handler: end quietly
             self.session.release_locks()  # another thread may have held them at the fork
             written = self.session.finish()
             if self.config.search:
@@ -270,16 +280,62 @@ def _inject(page: bytes, host: str) -> bytes:
 
 LiveReloadHandler.watcher = SimpleNamespace(filepath="*")  # it logs the last changed path
 
+LOOPBACK = ("localhost", "127.0.0.1", "[::1]")
 
-def make_app(out: Path, last_good: Callable[[], object] = lambda: None) -> web.Application:
+
+def host_allowed(header: str, host: str, port: int) -> bool:
+    """Whether a request's `Host` names this server: the address it listens on, or a loopback
+    name, with its port (which browsers leave out only for port 80); when it listens on every
+    address, also any IP address with the port. Any other name is refused, as a web page can
+    point a name of its own at this machine (DNS rebinding), never an IP address."""
+    header = header.lower()
+    name, given = header.rsplit(":", 1) if re.fullmatch(r"[^:]+:\d+|\[.*\]:\d+", header) else (header, "80")
+    if given != str(port):
+        return False
+    if name in (*LOOPBACK, (f"[{host}]" if ":" in host else host).lower()):
+        return True
+    try:
+        return host in ("", "0.0.0.0", "::") and bool(ipaddress.ip_address(name.strip("[]")))
+    except ValueError:
+        return False
+
+
+class RefusedHost(web.RequestHandler):
+    """The answer to a request for another host: 403, and nothing of the site."""
+
+    def prepare(self) -> None:
+        self.set_status(403)
+        self.set_header("Content-Type", "text/plain; charset=utf-8")
+        self.finish("403: this preview answers only requests for localhost or the address it listens on\n")
+
+
+class PreviewApp(web.Application):
+    """The site, livereload.js and its WebSocket, for requests whose `Host` (and `Origin`, which
+    browsers send with every WebSocket) name this server; anything else gets RefusedHost."""
+
+    def __init__(self, handlers: list, host: str, port: int, **settings) -> None:
+        super().__init__(handlers, **settings)
+        self.host, self.port = host, port
+
+    def find_handler(self, request, **kwargs):
+        origin = request.headers.get("Origin")
+        origin_host = urlsplit(origin).netloc if origin and origin.startswith(("http://", "https://")) else ""
+        if not host_allowed(request.headers.get("Host", ""), self.host, self.port) \
+                or (origin is not None and not host_allowed(origin_host, self.host, self.port)):
+            return self.get_handler_delegate(request, RefusedHost)
+        return super().find_handler(request, **kwargs)
+
+
+def make_app(out: Path, host: str = "127.0.0.1", port: int = 8000,
+             last_good: Callable[[], object] = lambda: None) -> web.Application:
     """The server: live reload, the preview's Annotate endpoint (on the build `last_good`
-    returns), and the site."""
-    return web.Application([
+    returns), and the site, for requests that name this server."""
+    return PreviewApp([
         (r"/livereload", LiveReloadHandler),
         (r"/livereload.js", LiveReloadJSHandler),
         *preview.handlers(last_good),
         (r"/(.*)", SiteHandler, {"path": str(out.resolve()), "default_filename": "index.html"}),
-    ], transforms=[_LiveScript])
+    ], host, port, transforms=[_LiveScript])
 
 
 def serve(config: Config, host: str = "127.0.0.1", port: int = 8000) -> int:
@@ -318,7 +374,7 @@ def serve(config: Config, host: str = "127.0.0.1", port: int = 8000) -> int:
     rebuilder.rebuild()
     threading.Thread(target=builder, daemon=True).start()
     config.out.mkdir(parents=True, exist_ok=True)
-    app = make_app(config.out, lambda: rebuilder.session.dossier)
+    app = make_app(config.out, host, port, lambda: rebuilder.session.dossier)
     try:
         app.listen(port, address=host)
     except OSError as exc:
@@ -328,10 +384,12 @@ def serve(config: Config, host: str = "127.0.0.1", port: int = 8000) -> int:
     log(f"serving {config.out} on http://{host}:{port}/ — press Ctrl-C to stop")
     try:
         loop.start()
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
         log("stopped")
+        return EXIT_TERMINATED if isinstance(interrupt, Terminated) else 0
     finally:
         stop.set()
+        rebuilder.indexer.cancel()  # a background finish still running ends with the server
     return 0
 
 

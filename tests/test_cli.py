@@ -1,5 +1,6 @@
 """The command line, run as users run it: `python build.py [check] --source … --out …`.
-Exit 0 on success, 1 on bad input (file:line messages, never a traceback), 2 on bad usage."""
+Exit 0 on success, 1 on bad input (file:line messages, never a traceback), 64 on bad usage,
+2 only for a bug in Dossier."""
 from __future__ import annotations
 
 import os
@@ -146,6 +147,41 @@ def test_github_actions_gets_workflow_commands_on_stdout(make_dossier):
 
 def test_unknown_option_is_a_usage_error(make_dossier):
     result = run("check", "--source", str(make_dossier()), "--colour")
-    assert result.returncode == 2
+    assert result.returncode == 64
     assert "usage: build.py check" in result.stderr
     assert "unrecognized arguments: --colour" in result.stderr
+
+
+def test_a_missing_argument_is_a_usage_error(make_dossier):
+    result = run("diff", "--source", str(make_dossier()))
+    assert result.returncode == 64
+    assert result.stderr.splitlines()[-1] == "build.py diff: error: the following arguments are required: base"
+
+
+def test_an_option_without_its_value_or_with_a_bad_one_is_a_usage_error(make_dossier):
+    source = str(make_dossier())
+    assert run("--source", source, "--out").returncode == 64
+    bad_port = run("serve", "--source", source, "--port", "eighty")
+    assert bad_port.returncode == 64
+    assert "argument --port: invalid int value: 'eighty'" in bad_port.stderr
+
+
+def test_help_is_not_an_error(make_dossier):
+    result = run("check", "--help")
+    assert result.returncode == 0 and result.stdout.startswith("usage: build.py check")
+
+
+def test_exit_code_2_is_only_for_a_bug_in_dossier(make_dossier, tmp_path, monkeypatch, capsys):
+    """A bug (here, one planted in the build) is reported in one line, without a traceback."""
+    from dossier import cli
+
+    def planted_bug(config):
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(cli, "run_build", planted_bug)
+    monkeypatch.setattr(cli, "handle_sigterm", lambda: None)  # leave this process's SIGTERM alone
+    monkeypatch.delenv("DOSSIER_DEBUG", raising=False)
+    assert cli.main(["--source", str(make_dossier()), "--out", str(tmp_path / "site")]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "internal error (a bug in Dossier, please report it): ZeroDivisionError: division by zero",
+        "set DOSSIER_DEBUG=1 to see the traceback"]

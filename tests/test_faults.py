@@ -27,6 +27,7 @@ import pytest
 from conftest import BASE_FILES, BUILD_PY, ROOT, annotations_with, build_env, tree_bytes, write_files
 
 from dossier import write as write_module
+from dossier.write import MARKER, MARKER_TEXT
 from dossier.site import Config, build
 
 
@@ -249,41 +250,113 @@ def pages_in(folder: Path) -> int:
     return sum(1 for _ in folder.glob("articles/*/index.html"))
 
 
-@pytest.mark.parametrize("moment", ["while-checking", "while-writing"])
-def test_ctrl_c_during_a_build_exits_130_and_keeps_the_site(big_dossier, tmp_path, moment):
-    """SIGINT to the whole process group, as a terminal's Ctrl-C sends it: the main process
-    and its workers (and the search indexer) all receive it."""
-    out = tmp_path / "site" / "public"
-    out.mkdir(parents=True)
-    (out / "index.html").write_text("<p>the previous site</p>\n")
-    before = tree_bytes(out)
-    process = subprocess.Popen([sys.executable, str(BUILD_PY), "--source", str(big_dossier), "--out", str(out)],
+def previous_site(out: Path) -> dict[str, bytes]:
+    """A site that an earlier build left in `out` (with Dossier's mark); returns its files."""
+    write_files(out, {"index.html": "<p>the previous site</p>\n", MARKER: MARKER_TEXT})
+    return tree_bytes(out)
+
+
+def indexer_of(pid: int) -> bool:
+    """Whether the search indexer (Pagefind) runs as a child of `pid`."""
+    for child in workers_of(pid):
+        try:
+            command = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"--site" in command and any(b"pagefind" in part for part in command):
+            return True
+    return False
+
+
+def start_build_and_wait(source: Path, out: Path, moment: str) -> subprocess.Popen:
+    """`build.py` in a session of its own, once it is at `moment`: checking (the articles are
+    parsed and anchored by worker processes), writing (some pages written, most not: the
+    workers are rendering) or indexing (Pagefind runs over the finished pages)."""
+    process = subprocess.Popen([sys.executable, str(BUILD_PY), "--source", str(source), "--out", str(out)],
                                env=build_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                                start_new_session=True)
+    arrived = {"while-checking": lambda: workers_of(process.pid),
+               "while-writing": lambda: any(pages_in(p) >= 20 for p in out.parent.glob(f".{out.name}.tmp-*")),
+               "while-indexing": lambda: indexer_of(process.pid)}[moment]
+    deadline = time.monotonic() + 120
     try:
-        deadline = time.monotonic() + 120
-        if moment == "while-checking":  # the articles are being parsed and anchored by worker processes
-            while not workers_of(process.pid):
-                assert process.poll() is None, "the build ended before it could be interrupted"
-                assert time.monotonic() < deadline
-                time.sleep(0.005)
-        else:  # some pages written, most not: the workers are busy rendering
-            while not any(pages_in(p) >= 20 for p in out.parent.glob(f".{out.name}.tmp-*")):
-                assert process.poll() is None, "the build ended before it could be interrupted"
-                assert time.monotonic() < deadline
-                time.sleep(0.005)
+        while not arrived():
+            assert process.poll() is None, "the build ended before it could be interrupted"
+            assert time.monotonic() < deadline
+            time.sleep(0.005)
         assert process.poll() is None, "the build ended before it could be interrupted"
-        os.killpg(process.pid, signal.SIGINT)
+    except BaseException:
+        process.kill()
+        process.wait()
+        raise
+    return process
+
+
+def stopped(process: subprocess.Popen, signum: int, group: bool) -> tuple[str, list[str]]:
+    """Send `signum` to the build (or its whole process group); its stderr, once every process
+    holding it has ended, and the worker processes it had that are still running."""
+    workers = workers_of(process.pid)
+    try:
+        (os.killpg if group else os.kill)(process.pid, signum)
         _, stderr = process.communicate(timeout=60)
     finally:
         if process.poll() is None:
             process.kill()
             process.wait()
+    return stderr, [pid for pid in workers if running(pid)]
+
+
+def running(pid: str) -> bool:
+    """Whether process `pid` exists and has not ended (an unreaped zombie has ended)."""
+    try:
+        return "\nState:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("moment", ["while-checking", "while-writing"])
+def test_ctrl_c_during_a_build_exits_130_and_keeps_the_site(big_dossier, tmp_path, moment):
+    """SIGINT to the whole process group, as a terminal's Ctrl-C sends it: the main process
+    and its workers (and the search indexer) all receive it."""
+    out = tmp_path / "site" / "public"
+    before = previous_site(out)
+    process = start_build_and_wait(big_dossier, out, moment)
+    stderr, _ = stopped(process, signal.SIGINT, group=True)
     assert process.returncode == 130, stderr
     assert "Traceback" not in stderr, stderr
     assert "KeyboardInterrupt" not in stderr and "ForkPoolWorker" not in stderr, stderr
     assert "interrupted" in stderr
     assert_untouched(out, before, stderr)
+
+
+@pytest.mark.parametrize("group", [False, True], ids=["to-the-build", "to-its-process-group"])
+@pytest.mark.parametrize("moment", ["while-checking", "while-writing", "while-indexing"])
+def test_sigterm_during_a_build_exits_143_and_keeps_the_site(big_dossier, tmp_path, moment, group):
+    """SIGTERM, as `timeout` sends it to the build alone and a cancelled CI job to every process
+    of the step: handled as Ctrl-C is, with exit code 143, and no worker left running."""
+    out = tmp_path / "site" / "public"
+    before = previous_site(out)
+    process = start_build_and_wait(big_dossier, out, moment)
+    stderr, still_running = stopped(process, signal.SIGTERM, group)
+    assert process.returncode == 143, stderr
+    assert stderr == "terminated; the previous output is unchanged\n", stderr  # no traceback from any process
+    assert still_running == []
+    assert_untouched(out, before, stderr)
+
+
+def test_a_build_killed_outright_leaves_what_the_next_build_clears(big_dossier, make_dossier, tmp_path):
+    """SIGKILL cannot be handled: the temporary folder stays, but the workers end with the
+    build (silently), and the next build of the same --out removes the folder."""
+    out = tmp_path / "site" / "public"
+    process = start_build_and_wait(big_dossier, out, "while-writing")
+    stderr, _ = stopped(process, signal.SIGKILL, group=False)  # stderr closes once the workers are gone too
+    assert process.returncode == -signal.SIGKILL
+    assert "Traceback" not in stderr and "BrokenPipeError" not in stderr, stderr
+    assert [name.split("-")[0] for name in leftovers(out)] == [".public.tmp"]
+    result = run_build(make_dossier(), out, "--no-search")
+    assert result.returncode == 0, result.stderr
+    assert leftovers(out) == []
+    assert (out / "articles" / "deal" / "index.html").is_file()
 
 
 # ---- serve: faults while editing, where it listens, what it serves ---------------------------

@@ -1,7 +1,17 @@
 """parallel.map_chunks: work spread over forked processes, results in order."""
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from conftest import build_env
 
 from dossier.parallel import map_chunks
 
@@ -30,3 +40,62 @@ def test_objects_named_in_refs_come_back_as_the_callers_own_objects():
     assert [thing for _, thing in copied] == [thing for _, thing in shared]  # the same values…
     assert not any(thing is THINGS[item % 50] for item, thing in copied)   # …copies without refs
     assert all(thing is THINGS[item % 50] for item, thing in shared)       # the very objects with them
+
+
+WAITING_WORKER = """
+import sys, time
+from pathlib import Path
+from dossier.interrupt import Terminated, handle_sigterm
+from dossier.parallel import map_chunks
+
+def work(shared, chunk):
+    if 99 in chunk:  # the last chunk: the other worker, done with the rest, waits for work
+        Path(sys.argv[1]).write_text("started")
+        time.sleep(120)
+    return chunk
+
+handle_sigterm()
+try:
+    map_chunks(work, list(range(100)), None, processes=2)
+except Terminated:
+    sys.exit(143)
+"""
+
+
+def children_of(pid: int) -> list[str]:
+    try:
+        return Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return []
+
+
+def waits_on_a_pipe(pid: str) -> bool:
+    """Whether the process is blocked reading a pipe (a pool worker waiting for its next task)."""
+    try:
+        return "pipe_read" in Path(f"/proc/{pid}/wchan").read_text()
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/wchan").exists(), reason="needs Linux's /proc/PID/wchan")
+def test_sigterm_to_the_whole_process_group_stops_the_workers_without_a_hang(tmp_path):
+    """`timeout` and a cancelled CI job send SIGTERM to every process of the group. A worker
+    killed by it while it waited for work would take the pool's queue lock with it, and the
+    pool would wait for the lock forever: the workers leave SIGTERM to their parent."""
+    started = tmp_path / "started"
+    process = subprocess.Popen([sys.executable, "-c", WAITING_WORKER, str(started)], env=build_env(),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not (started.exists() and any(waits_on_a_pipe(pid) for pid in children_of(process.pid))):
+            assert process.poll() is None, process.stderr.read()
+            assert time.monotonic() < deadline, "no worker came to wait for work"
+            time.sleep(0.01)
+        os.killpg(process.pid, signal.SIGTERM)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    assert process.returncode == 143, stderr
+    assert stderr == ""

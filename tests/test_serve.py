@@ -2,6 +2,9 @@
 last good site when a build fails, and rebuild once for a burst of saves."""
 from __future__ import annotations
 
+import re
+import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -14,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BASE_ANNOTATIONS, BUILD_PY, ROOT, annotations_with, build_env, dedent
+from conftest import BASE_ANNOTATIONS, BUILD_PY, ROOT, annotations_with, build_env, dedent, tree_bytes
 
 TIMEOUT = 10.0
 
@@ -68,6 +71,7 @@ class Server:
     out: Path
     port: int
     log: ServerLog
+    process: subprocess.Popen
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}/{path}"
@@ -119,7 +123,7 @@ def start_server(make_dossier, tmp_path):
         log = ServerLog(process.stderr)
         log.wait_for(lambda line: line.startswith("serving "))
         time.sleep(settle)
-        return Server(source, out, port, log)
+        return Server(source, out, port, log, process)
 
     yield start
     for process in processes:
@@ -173,10 +177,24 @@ def test_browsers_are_told_to_reload_once_the_edited_page_is_on_disk(server):
                 socket.close()
                 return message
 
+    # The first build's list pages are finished by a forked child, which reloads the browsers
+    # when it is done: let it finish first, so the reload read below is the edit's.
+    import time
+    deadline = time.monotonic() + TIMEOUT
+    while _children(server.process.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
     from concurrent.futures import ThreadPoolExecutor
     with ThreadPoolExecutor(1) as thread:  # its own event loop, whatever runs in this thread
         assert thread.submit(asyncio.run, reload_after_edit()).result()["path"] == "*"
     assert "Reloaded version." in server.get("articles/deal/")
+
+
+def _children(pid: int) -> list[str]:
+    """The ids of a process's child processes (Linux's /proc)."""
+    from pathlib import Path
+    return [child for task in Path(f"/proc/{pid}/task").glob("*") for child in
+            (task / "children").read_text().split()] if Path(f"/proc/{pid}/task").is_dir() else []
 
 
 def test_a_file_replaced_while_it_is_sent_is_sent_whole(server):
@@ -289,3 +307,86 @@ def test_list_pages_and_data_files_catch_up_after_an_edit(server):
     assert "Deal 1" not in server.get("articles/") and "Deal 1" not in server.get("dossier.json")
     assert all("failed" not in line and "Traceback" not in line for line in server.log.lines), server.log.lines
     assert not list(server.out.rglob(".*.tmp")), "an interrupted finish leaves no temporary file behind"
+
+
+# ---- only this machine's browsers, only this server ---------------------------------------
+
+def raw_response(port: int, request: str) -> tuple[int, bytes]:
+    """Send `request` as it is; (status, the response: its headers and its Content-Length of
+    body, or all until the server closes the connection)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(request.encode())
+        response = b""
+        while True:
+            chunk = sock.recv(65536)
+            response += chunk
+            head, _, body = response.partition(b"\r\n\r\n")
+            length = re.search(rb"(?im)^content-length: *(\d+)", head)
+            if not chunk or _ and (length is None and response.startswith(b"HTTP/1.1 101")
+                                   or length is not None and len(body) >= int(length.group(1))):
+                break
+    match = re.match(rb"HTTP/1\.[01] (\d{3})", response)
+    return (int(match.group(1)) if match else 0), response
+
+
+def get_with(port: int, path: str, host: str | None, origin: str | None = None) -> tuple[int, bytes]:
+    headers = (f"Host: {host}\r\n" if host is not None else "") + (f"Origin: {origin}\r\n" if origin else "")
+    return raw_response(port, f"GET {path} HTTP/1.1\r\n{headers}Connection: close\r\n\r\n")
+
+
+def websocket_with(port: int, host: str, origin: str | None = None) -> tuple[int, bytes]:
+    origin_line = f"Origin: {origin}\r\n" if origin else ""
+    return raw_response(port, f"GET /livereload HTTP/1.1\r\nHost: {host}\r\n{origin_line}Upgrade: websocket\r\n"
+                              "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                              "Sec-WebSocket-Version: 13\r\n\r\n")
+
+
+def test_serve_answers_only_requests_for_localhost_or_its_own_address(server):
+    """A page elsewhere can point a name of its own at 127.0.0.1 (DNS rebinding); its requests
+    then carry that name as Host, and get nothing: no page, no script, no WebSocket."""
+    port = server.port
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"LocalHost:{port}", f"[::1]:{port}"):
+        status, response = get_with(port, "/articles/deal/", host)
+        assert status == 200 and b"First version of the text." in response, (host, response[:300])
+        assert get_with(port, "/livereload.js", host)[0] == 200
+        assert websocket_with(port, host)[0] == 101
+        assert websocket_with(port, host, origin=f"http://{host}")[0] == 101
+    for host in ("rebound.example", f"rebound.example:{port}", f"localhost.rebound.example:{port}", "localhost",
+                 f"localhost:{port + 1}", f"127.0.0.1:{port}.rebound.example", "", None):
+        for path in ("/", "/articles/deal/", "/no/such/page/", "/livereload.js", "/static/style.css"):
+            status, response = get_with(port, path, host)
+            assert status in (400, 403), (host, path, response[:300])
+            body = response.split(b"\r\n\r\n", 1)[-1]
+            assert b"Test dossier" not in body and b"First version" not in body and b"LiveReload" not in body, body
+        if host is not None:
+            assert websocket_with(port, host)[0] in (400, 403), host
+    # A page on another site may open a WebSocket to 127.0.0.1 itself: its browser says where it is from.
+    assert websocket_with(port, f"127.0.0.1:{port}", origin="http://rebound.example")[0] == 403
+    assert websocket_with(port, f"127.0.0.1:{port}", origin="null")[0] == 403
+    assert all("Traceback" not in line for line in server.log.lines)
+
+
+def test_a_deleted_output_folder_is_written_whole_by_the_next_rebuild(server, tmp_path):
+    for _ in range(100):  # `rm -r public` while serving (the background finish may be writing: again until gone)
+        shutil.rmtree(server.out, ignore_errors=True)
+        if not server.out.exists():
+            break
+    assert not server.out.exists()
+    server.write("content/articles/deal.md", article_text("Written after the folder was deleted."))
+    server.wait_until_served("articles/deal/", "Written after the folder was deleted.")
+    cold = tmp_path / "cold"
+    built = subprocess.run([sys.executable, str(BUILD_PY), "--source", str(server.source), "--out", str(cold),
+                            "--no-search", "--base-url", f"http://127.0.0.1:{server.port}/"],
+                           env=build_env(), capture_output=True, text=True, timeout=60)
+    assert built.returncode == 0, built.stderr
+    served = {path: data for path, data in tree_bytes(server.out).items() if not re.search(r"(^|/)\.[^/]*\.tmp$", path)}
+    assert served == tree_bytes(cold)  # every file of a full build, byte for byte
+    assert server.get("static/style.css") and "Test dossier" in server.get("")
+
+
+def test_sigterm_stops_serve_with_exit_code_143(server):
+    server.process.send_signal(signal.SIGTERM)
+    assert server.process.wait(timeout=TIMEOUT) == 143
+    server.log.thread.join(timeout=TIMEOUT)
+    assert server.log.lines[-1] == "stopped", server.log.lines
+    assert all("Traceback" not in line for line in server.log.lines), server.log.lines
