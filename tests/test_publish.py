@@ -156,16 +156,26 @@ def test_pages_robots_and_nojekyll(site):
 
 # ---- Atom feed ---------------------------------------------------------------------------
 
-def test_feed_parses_without_errors_and_lists_articles_and_events(site, data):
+def corrections(data: dict) -> dict[str, str]:
+    """The corrections log in the feed: entry id (one per `updates` entry of a note or a claim) → the
+    permalink of what was corrected."""
+    return {f"{BASE}corrections/#{kind}-{item['id']}-{n}": item["permalink"]
+            for kind, items in (("annotation", data["annotations"]), ("claim", data["claims"]))
+            for item in items for n in range(1, len(item["updates"]) + 1)}
+
+
+def test_feed_parses_without_errors_and_lists_articles_events_and_corrections(site, data):
     feedparser = pytest.importorskip("feedparser")
     feed = feedparser.parse((site / "feed.xml").read_bytes())
     assert not feed.bozo, feed.get("bozo_exception")
     assert feed.version == "atom10"
     ids = [e.id for e in feed.entries]
-    expected = {a["permalink"] for a in data["articles"]} | {e["permalink"] for e in data["events"]}
+    corrected = corrections(data)
+    assert corrected, "the shipped dossier has corrections"
+    expected = {a["permalink"] for a in data["articles"]} | {e["permalink"] for e in data["events"]} | set(corrected)
     assert set(ids) == expected and len(ids) == len(expected)
     for entry in feed.entries:
-        assert entry.link == entry.id and entry.link.startswith(BASE)
+        assert entry.link == corrected.get(entry.id, entry.id) and entry.link.startswith(BASE)
     assert feed.feed.link == BASE
     assert any(link.rel == "self" and link.href == BASE + "feed.xml" for link in feed.feed.links)
 
@@ -173,8 +183,9 @@ def test_feed_parses_without_errors_and_lists_articles_and_events(site, data):
 def test_feed_is_newest_first_and_dated_by_its_newest_entry(site, data):
     feedparser = pytest.importorskip("feedparser")
     feed = feedparser.parse((site / "feed.xml").read_bytes())
-    dated = {a["permalink"] for a in data["articles"] if a["published"] or a["retrieved"]}
-    dated |= {e["permalink"] for e in data["events"]}
+    corrected = {a["article"] for a in data["annotations"] if a["updates"]}  # an article is dated by its notes' corrections
+    dated = {a["permalink"] for a in data["articles"] if a["published"] or a["retrieved"] or a["slug"] in corrected}
+    dated |= {e["permalink"] for e in data["events"]} | set(corrections(data))
     stamps = [e.updated for e in feed.entries if e.id in dated]
     assert stamps == sorted(stamps, reverse=True)
     assert feed.feed.updated == stamps[0]
