@@ -183,7 +183,13 @@ def validate_annotations(doc: YamlDoc | None, out: list[Diagnostic], cache: dict
         results = built[section] = []
         for key, item in items:
             if whole:
-                results.append((key, builder(key, item, field)))
+                results.append((key, builder(key, item, field) if isinstance(item, dict) else None))
+                continue
+            if not isinstance(item, dict):  # an error, worded after its neighbours: not cached
+                problems = check_item(doc, "annotations", section, key, item)
+                out += problems
+                item_problems[(section, key)] = problems
+                results.append((key, None))
                 continue
             cache_key = (section, key, doc.parts.get((section, key), (0,))[0], id(item))
             if cache is None or cache_key not in cache:
@@ -397,18 +403,16 @@ class _Fields:
         return tuple(result)
 
 
-def _mapping(v: dict, key: str) -> list[tuple[str, dict]]:
+def _mapping(v: dict, key: str) -> list[tuple[str, Any]]:
+    """The items of a section keyed by id; those that are not mappings too (they are errors)."""
     section = v.get(key)
-    if not isinstance(section, dict):
-        return []
-    return [(k, item) for k, item in section.items() if isinstance(item, dict)]
+    return list(section.items()) if isinstance(section, dict) else []
 
 
-def _sequence(v: dict, key: str) -> list[tuple[int, dict]]:
+def _sequence(v: dict, key: str) -> list[tuple[int, Any]]:
+    """The items of a list section; those that are not mappings too (they are errors)."""
     section = v.get(key)
-    if not isinstance(section, list):
-        return []
-    return [(i, item) for i, item in enumerate(section) if isinstance(item, dict)]
+    return list(enumerate(section)) if isinstance(section, list) else []
 
 
 # ---- content files ------------------------------------------------------------------------

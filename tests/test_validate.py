@@ -163,6 +163,105 @@ def test_annotations_file_that_is_a_list_is_an_error():
         "claims and annotations (start the file with 'site:' and the other sections, not with a list or a value)"]
 
 
+# ---- values where an item belongs: nothing is dropped silently ----------------------------
+
+INDENTED = """\
+site:
+  title: T
+sources:
+  daily:
+    name: The Daily
+    rating: reliable
+    rationale: R.
+entities:
+  meta:
+    name: Meta
+    type: company
+  scale-ai:
+    name: Scale AI
+    type: company
+  relations:
+    - {type: investor, target: meta}
+references:
+  filing:
+    title: The filing
+annotations: []
+"""
+
+
+def test_a_field_outdented_to_the_items_is_an_error_naming_the_item_above():
+    assert where(INDENTED) == [(
+        "annotations.yaml", 15, "'relations' is not an entity (it has no name/type); check the indentation: "
+        "it is probably a field of entity 'scale-ai' above", "indent 'relations:' as far as the other fields of 'scale-ai'")]
+
+
+def test_fields_outdented_below_an_empty_item_name_it():
+    text = INDENTED.replace("  scale-ai:\n    name: Scale AI\n    type: company\n", "  scale-ai:\n  name: Scale AI\n  type: company\n")
+    assert [(line, message) for _, line, message, _ in where(text)] == [
+        (12, "entity 'scale-ai' is empty; check the indentation of the fields below it ('name', 'type', 'relations')"),
+        (13, "'name' is not an entity (it has no name/type); check the indentation: it is probably a field of entity 'scale-ai' above"),
+        (14, "'type' is not an entity (it has no name/type); check the indentation: it is probably a field of entity 'scale-ai' above"),
+        (15, "'relations' is not an entity (it has no name/type); check the indentation: it is probably a field of entity 'scale-ai' above")]
+
+
+@pytest.mark.parametrize("text, line, key, owner", [
+    (INDENTED.replace("  relations:\n    - {type", "relations:\n    - {type"), 15, "relations", "entity 'scale-ai'"),
+    (INDENTED.replace("    title: The filing\n", "    title: The filing\nurl: https://example.org/\n"), 20, "url",
+     "reference 'filing'"),
+    (INDENTED.replace("  title: T\n", "  title: T\nbase_url: https://example.org/\n"), 3, "base_url", "'site'"),
+], ids=["entity", "reference", "site"])
+def test_a_field_outdented_to_the_top_level_names_the_item_above(text, line, key, owner):
+    assert [(n, message, hint) for _, n, message, hint in where(text) if key in message] == [
+        (line, f"unknown field '{key}'; check the indentation: it is probably a field of {owner} above",
+         f"indent '{key}:' as far as the other fields of {owner}")]
+
+
+def test_a_relation_field_outdented_to_its_entity_names_the_relation():
+    text = INDENTED.replace("  relations:\n    - {type: investor, target: meta}\n",
+                            "    relations:\n    - type: investor\n      target: meta\n    since: 2025\n")
+    assert where(text) == [("annotations.yaml", 18, "unknown field 'since'; check the indentation: it is probably "
+                            "a field of relation 1 of entity 'scale-ai' above",
+                            "indent 'since:' as far as the other fields of relation 1 of entity 'scale-ai'")]
+
+
+def test_a_value_where_an_item_belongs_is_an_error_in_every_section():
+    text = dedent("""
+        site:
+          title: T
+        sources:
+          daily: The Daily
+        entities:
+          meta: [Meta, company]
+          scale-ai:
+            name: Scale AI
+            type: company
+            relations: [meta]
+        references:
+          filing:
+        events:
+          - 2025-06-12
+        claims:
+          stake:
+            statement: S
+            verdict: accurate
+            cite: [filing]
+            updates: [2025-07-01]
+        annotations:
+          - just a note
+          -
+        """)
+    errors = [(line, message) for _, line, message, _ in where(text)]
+    assert [e for e in errors if "must be a mapping" in e[1] or "is empty" in e[1]] == [
+        (4, "source 'daily' must be a mapping of fields, not a string"),
+        (6, "entity 'meta' must be a mapping of fields, not a list"),
+        (10, "relation 1 of entity 'scale-ai' must be a mapping of fields (type/target), not a string"),
+        (12, "reference 'filing' is empty"),
+        (14, "event 1 must be a mapping of fields (date/title), not a string"),
+        (20, "update 1 of claim 'stake' must be a mapping of fields (date/summary), not a string"),
+        (22, "annotation 1 must be a mapping of fields (id/article/quote/kind), not a string"),
+        (23, "annotation 2 must be a mapping of fields (id/article/quote/kind), not empty")]
+
+
 # ---- verdicts -----------------------------------------------------------------------------
 
 def test_verdict_outside_the_scale_is_an_error():
