@@ -3,18 +3,16 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 import time
 import traceback
 from pathlib import Path
 
+from .baseurl import HINT as BASE_URL_HINT, base_url_problem
 from .diagnostics import Diagnostic, has_errors
 from .site import Config, build, check
 
 COMMANDS = ("build", "serve", "check", "diff", "annotate")
-HTTP_URL = re.compile(r"https?://[^\s/.?#]\S*")
-"""What --base-url must look like: the schema's pattern for every URL field."""
 
 
 def _parser(command: str) -> argparse.ArgumentParser:
@@ -51,9 +49,8 @@ def main(argv: list[str]) -> int:
         if command == "diff":
             from .changes import run_diff
             return run_diff(args)
-        if args.base_url is not None and not HTTP_URL.fullmatch(args.base_url):
-            print(f"error: --base-url '{args.base_url}' is not an http(s) URL "
-                  "(write a full address starting with https:// or http://)", file=sys.stderr)
+        if args.base_url is not None and base_url_problem(args.base_url):
+            print(f"error: --base-url '{args.base_url}' {base_url_problem(args.base_url)} ({BASE_URL_HINT})", file=sys.stderr)
             return 1
         config = Config(source=args.source, out=args.out or args.source / "public", base_url=args.base_url,
                         strict=args.strict, search=not args.no_search)

@@ -7,12 +7,13 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from .baseurl import HINT as BASE_URL_HINT, base_url_problem
 from .consistency import check_consistency
 from .diagnostics import Diagnostic, Location, did_you_mean, error, warning
 from .load import ARTICLES_DIR, RawDossier, MarkdownFile
 from .model import (Annotation, Annotations, Article, Claim, ContentPage, Entity, Event, Inputs, PartialDate,
                     Reference, Relation, Site, Source, Update)
-from .schema import check_item, check_schema, check_skeleton
+from .schema import check_item, check_schema, check_skeleton, load_schema
 from .yamltree import YamlDoc
 
 ID_RE = re.compile(r"[a-z0-9][a-z0-9-]*")
@@ -171,7 +172,7 @@ def validate_annotations(doc: YamlDoc | None, out: list[Diagnostic], cache: dict
     site_raw = v.get("site") if isinstance(v.get("site"), dict) else {}
     site = Site(
         title=field.text(site_raw, ("site", "title")) or DEFAULT_SITE.title,
-        base_url=_ensure_slash(field.text(site_raw, ("site", "base_url")) or DEFAULT_SITE.base_url),
+        base_url=_ensure_slash(_base_url(field, site_raw) or DEFAULT_SITE.base_url),
         language=field.text(site_raw, ("site", "language")) or DEFAULT_SITE.language,
         description=field.text(site_raw, ("site", "description")) or "",
     )
@@ -454,6 +455,19 @@ def _plural(what: str) -> str:
 
 def _slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:48].strip("-") or "event"
+
+
+def _base_url(field: _Fields, site: dict) -> str | None:
+    """site.base_url, if it can be the site's address; else an error at its line (unless the
+    schema already refused it as no http(s) URL at all) and None."""
+    url = field.text(site, ("site", "base_url"))
+    if url is None or not re.search(load_schema("annotations")["definitions"]["url"]["pattern"], url):
+        return None
+    problem = base_url_problem(url)
+    if problem:
+        field.out.append(error(field.doc.at(("site", "base_url")), f"base_url: '{url}' {problem}", BASE_URL_HINT))
+        return None
+    return url
 
 
 def _ensure_slash(url: str) -> str:

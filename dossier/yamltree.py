@@ -86,6 +86,13 @@ def parse_yaml(text: str, file: str, line_offset: int = 0, depth: int = 0) -> tu
         problem = exc.problem or exc.context or "invalid YAML"
         return None, [error(Location(file, line, column), f"YAML syntax error: {problem}",
                             "check the indentation, and quote values that contain ': ' or start with a special character")]
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow: no mark, only an offset
+        at = text.find(chr(exc.character)) if isinstance(exc.character, int) else -1
+        line, column = (text.count("\n", 0, at) + 1, at - text.rfind("\n", 0, at)) if at >= 0 else (1, 0)
+        code = f"U+{exc.character:04X}" if isinstance(exc.character, int) else "?"
+        return None, [error(Location(file, line + line_offset, column),
+                            f"YAML does not allow the control character {code} in a file",
+                            f"remove it, or write it as an escape in a double-quoted string, e.g. \"\\u{code[2:]}\"")]
     except yaml.YAMLError as exc:
         return None, [error(Location(file, 1 + line_offset), f"YAML syntax error: {exc}")]
     except _Refused as refused:

@@ -371,6 +371,10 @@ BAD_URLS = {
     "protocol-relative": "//evil.example.org/",
     "http-without-slashes": "http:javascript:alert(1)",
     "tab-inside": "java\tscript:alert(1)",
+    "backslash-for-slash": "https:/\\evil.example.org/",
+    "backslash-as-host": "https://\\evil.example.org/",
+    "no-host": "https://",
+    "control-character": "https://example.org/\x01",
 }
 
 
@@ -412,6 +416,44 @@ def test_build_refuses_a_base_url_option_that_is_not_http(value, make_dossier, t
     assert result.returncode == 1, result.stderr
     assert "--base-url" in result.stderr and "http" in result.stderr
     assert not out.exists()
+
+
+# ---- the base URL: 404.html links from its path ----------------------------------------------
+
+BAD_BASE_URLS = {
+    "empty-segment": "https://example.org//evil.example.org/",  # 404.html: <script src="//evil.example.org/static/…">
+    "escaped-slashes": "https://example.org/%2F%2Fevil.example.org/",
+    "user-name": "https://example.org@evil.example.org/",
+    "query": "https://example.org/?next=//evil.example.org/",
+    "fragment": "https://example.org/#//evil.example.org/",
+    "dot-segments": "https://example.org/a/../../",
+}
+
+
+@pytest.mark.parametrize("value", BAD_BASE_URLS.values(), ids=BAD_BASE_URLS.keys())
+def test_a_base_url_that_could_send_404_links_elsewhere_is_refused(value, make_dossier, tmp_path):
+    """In annotations.yaml (an error at its line) and as --base-url (exit 1): no site is built."""
+    out = tmp_path / "public"
+    source = make_dossier({"annotations.yaml": annotations_with("annotations: []\n").replace(BASE_URL, value)})
+    result = build(source, out, "--no-search")
+    assert result.returncode == 1, result.stderr
+    assert re.search(rf"^annotations\.yaml:3:3: error: base_url: '{re.escape(value)}' .+ \(write the address the site "
+                     r"is published at, e\.g\. https://owner\.github\.io/repo/\)$", result.stderr, re.M), result.stderr
+    assert not out.exists()
+    result = build(make_dossier(name="plain"), out, "--base-url", value, "--no-search")
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.startswith(f"error: --base-url '{value}' "), result.stderr
+    assert not out.exists()
+
+
+def test_a_raw_control_character_is_an_error_at_its_line(make_dossier):
+    source = make_dossier({
+        "annotations.yaml": annotations_with("annotations: []\n").replace("title: The filing", "title: The\x80filing"),
+        "content/articles/deal.md": "---\ntitle: The\x85deal\x01\nsource: daily\nkind: news\n---\nMeta bought a stake.\n"})
+    result = check(source)
+    assert result.returncode == 1, result.stderr
+    assert "annotations.yaml:17:15: error: YAML does not allow the control character U+0080 in a file" in result.stderr
+    assert "content/articles/deal.md:2:16: error: YAML does not allow the control character U+0001 in a file" in result.stderr
 
 
 # ---- pathological Markdown -----------------------------------------------------------------

@@ -1,6 +1,8 @@
 """Validation: every problem at once, each with file, line, what is wrong and how to fix it."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from dossier.model import PartialDate
@@ -149,6 +151,45 @@ def test_url_fields_must_be_http_or_https(field, value, line):
     assert problems(yaml_text) == [
         f"annotations.yaml:{line}:{3 if field == 'base_url' else 5}: error: {field}: '{value}' is not an http(s) URL "
         "(write a full address starting with https:// or http://)"]
+
+
+@pytest.mark.parametrize("value, problem", [
+    ("https://example.org//evil.example/", "has an empty path segment ('//')"),  # 404.html would load from evil.example
+    ("https://example.org/test//", "has an empty path segment ('//')"),
+    ("https://example.org@evil.example/", "has a user name or password ('…@' before the host)"),
+    ("https://example.org/test/?page=1", "has a query ('?…')"),
+    ("https://example.org/test/#top", "has a fragment ('#…')"),
+    ("https://example.org/%2F%2Fevil.example/", "has an escaped '/', '\\' or '.' in its path (%2F, %5C, %2E)"),
+    ("https://example.org/%2e%2e/", "has an escaped '/', '\\' or '.' in its path (%2F, %5C, %2E)"),
+    ("https://example.org/test/../", "has a '..' path segment"),
+    ("https://example.org:0/", "has an invalid port"),
+    ("https://bücher.example/", "has an invalid host 'bücher.example' (letters, digits, '-' and '.'; an international name "
+                                "in its xn-- form)"),
+    ("https://example.org/café/", "has 'é' in its path (percent-encode it)"),
+    ("https://example.org/100%/", "has a '%' that does not start an escape like %20"),
+    ("https://example.org/\u0080/", "contains a space or a control character"),
+])
+def test_base_url_must_be_the_plain_address_of_a_site(value, problem):
+    text = BASE_ANNOTATIONS.replace("https://example.org/test/", json.dumps(value))
+    assert where(text) == [("annotations.yaml", 3, f"base_url: '{value}' {problem}",
+                            "write the address the site is published at, e.g. https://owner.github.io/repo/")]
+
+
+@pytest.mark.parametrize("value", ["https://owner.github.io/repo", "http://127.0.0.1:8000/", "https://[::1]:8443/a%20b/",
+                                   "https://xn--bcher-kva.example/dossier/", "https://example.org/a_b/c~d/"])
+def test_base_url_of_any_plain_form_is_accepted(value):
+    inputs, diagnostics = validate_strings(BASE_ANNOTATIONS.replace("https://example.org/test/", value))
+    assert diagnostics == []
+    assert inputs.annotations.site.base_url == value.rstrip("/") + "/"
+
+
+@pytest.mark.parametrize("value", ["https:/\\evil.example/", "https://\\evil.example/", "https://", "https:///evil.example/",
+                                   "https://evil.example/\\x", "https://evil.example/\u0001", "https:// evil.example/"])
+def test_url_fields_refuse_backslashes_control_characters_and_a_missing_host(value):
+    text = (BASE_ANNOTATIONS.replace("https://example.org/test/", json.dumps(value))
+            .replace("https://example.org/filing", json.dumps(value)))
+    assert [(line, message) for _, line, message, _ in where(text)] == [
+        (3, f"base_url: '{value}' is not an http(s) URL"), (18, f"url: '{value}' is not an http(s) URL")]
 
 
 def test_javascript_url_in_front_matter_is_refused():
