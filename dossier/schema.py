@@ -159,6 +159,9 @@ def _unknown_field(doc, name: str, path: tuple, key: str, schema: dict, known: l
     if owner is not None:
         return error(where, f"unknown field '{key}'; check the indentation: it is probably a field of {owner} above",
                      f"indent '{key}:' as far as the other fields of {owner}")
+    if key == "<<":
+        return error(where, "unknown field '<<': YAML merge keys are not supported",
+                     "write the fields out in full: each item says everything about itself")
     return error(where, f"unknown field '{key}'", did_you_mean(key, known) or f"known fields: {', '.join(known)}")
 
 

@@ -71,6 +71,11 @@ TOO_BIG = "the YAML document is too large once its aliases are expanded"
 TOO_DEEP = f"nesting deeper than {MAX_DEPTH} levels"
 DEEP_HINT = "a dossier needs only a few levels: check the brackets and the indentation"
 ALIAS_HINT = "remove the '*alias' references that repeat large blocks"
+_CORE = "tag:yaml.org,2002:"
+PLAIN_TAGS = {"scalar": {"!"} | {_CORE + t for t in ("str", "int", "float", "bool", "null", "timestamp")},
+              "mapping": {"!", _CORE + "map"}, "sequence": {"!", _CORE + "seq"}}
+"""The explicit tags a dossier may use: they only say what a plain value already is. Any
+other (!!binary, !!set, !custom, !!python/…) would be dropped or change the value unseen."""
 
 
 def parse_yaml(text: str, file: str, line_offset: int = 0, depth: int = 0) -> tuple[YamlDoc | None, list[Diagnostic]]:
@@ -140,6 +145,12 @@ def _compose(loader, file: str, line_offset: int, limit: int, depth: int) -> tup
     def problem(mark, message: str, hint: str) -> None:
         diagnostics.append(error(Location(file, mark.line + 1 + line_offset, mark.column + 1), message, hint))
 
+    def check_tag(event, kind: str, record: bool) -> None:
+        if event.tag is not None and event.tag not in PLAIN_TAGS[kind] and record:
+            tag = "!!" + event.tag[len(_CORE):] if event.tag.startswith(_CORE) else event.tag
+            problem(event.start_mark, f"the YAML tag '{tag}' is not supported",
+                    "remove it: a dossier holds plain text, numbers, dates, lists and mappings")
+
     def take_key(frame: list, key: str, mark) -> None:
         """A mapping's next key, as written (`yes:` is 'yes', not True): its value comes next."""
         record = frame[_RECORD]
@@ -200,6 +211,8 @@ def _compose(loader, file: str, line_offset: int, limit: int, depth: int) -> tup
                                                   "second occurrence", event.start_mark)
             height = 0
             if kind is _EVENTS.ScalarEvent:
+                if event.tag is not None:
+                    check_tag(event, "scalar", frame[_RECORD] if is_key else record)
                 if is_key:
                     take_key(frame, event.value, event.start_mark)
                     if anchor is not None:
@@ -214,10 +227,12 @@ def _compose(loader, file: str, line_offset: int, limit: int, depth: int) -> tup
                     raise _Refused(event.start_mark, TOO_DEEP, DEEP_HINT)
                 if is_key and frame[_RECORD]:
                     problem(event.start_mark, "a mapping key must be a plain word", "write 'name: value'")
+                is_map = kind is _EVENTS.MappingStartEvent
+                if event.tag is not None:
+                    check_tag(event, "mapping" if is_map else "sequence", record)
                 count += 1
                 if count > limit:
                     raise _Refused(None, TOO_BIG, ALIAS_HINT)
-                is_map = kind is _EVENTS.MappingStartEvent
                 stack.append([{} if is_map else [], path, is_map, _NO_KEY, record, anchor, 0, count])
                 if anchor is not None:
                     anchors[anchor] = _OPEN
@@ -288,7 +303,7 @@ def _scalar(event, constructor) -> Any:
                 break
         else:
             return value
-    if tag == STR_TAG:
+    if tag == STR_TAG or tag not in PLAIN_TAGS["scalar"]:  # an unsupported tag is reported; its text stays
         return value
     node = yaml.ScalarNode(tag, value, event.start_mark, event.end_mark, style=event.style)
     try:

@@ -303,6 +303,43 @@ def test_a_value_where_an_item_belongs_is_an_error_in_every_section():
         (23, "annotation 2 must be a mapping of fields (id/article/quote/kind), not empty")]
 
 
+def test_yaml_tags_that_would_change_or_drop_a_value_are_errors_at_their_line():
+    errors = where(annotations_with("""
+        annotations:
+          - id: one
+            article: deal
+            quote: !!binary TWV0YQ==
+            kind: !custom context
+            note: !!python/object/apply:os.system [echo]
+            cite: !!set {filing}
+            entities: !!seq [meta]
+        """))
+    assert [(line, message) for _, line, message, _ in errors if "tag" in message] == [
+        (22, "the YAML tag '!!binary' is not supported"), (23, "the YAML tag '!custom' is not supported"),
+        (24, "the YAML tag '!!python/object/apply:os.system' is not supported"), (25, "the YAML tag '!!set' is not supported")]
+    assert errors[0][3] == "remove it: a dossier holds plain text, numbers, dates, lists and mappings"
+
+
+def test_plain_yaml_tags_are_read_as_the_values_they_name():
+    inputs, diagnostics = validate_strings(articles={"deal": article("Meta text.\n", title="!!str 2025")})
+    assert diagnostics == []
+    assert inputs.articles["deal"].title == "2025"
+
+
+def test_an_alias_of_only_spaces_is_an_error_not_dropped():
+    assert problems(BASE_ANNOTATIONS.replace("    type: company\n", "    type: company\n    aliases: [Facebook, \"  \"]\n")) == [
+        "annotations.yaml:15:25: error: aliases: '  ' is only spaces (write the words as they occur in the articles, "
+        "or remove the entry)"]
+
+
+def test_a_yaml_merge_key_is_an_error_that_says_so():
+    text = BASE_ANNOTATIONS.replace("  meta:\n    name: Meta\n    type: company\n",
+                                    "  meta: &company\n    name: Meta\n    type: company\n  scale:\n    <<: *company\n    name: Scale\n")
+    assert [(line, message, hint) for _, line, message, hint in where(text) if "<<" in message] == [
+        (16, "unknown field '<<': YAML merge keys are not supported",
+         "write the fields out in full: each item says everything about itself")]
+
+
 # ---- verdicts -----------------------------------------------------------------------------
 
 def test_verdict_outside_the_scale_is_an_error():
