@@ -146,10 +146,15 @@ def _compose(loader, file: str, line_offset: int, limit: int, depth: int) -> tup
         diagnostics.append(error(Location(file, mark.line + 1 + line_offset, mark.column + 1), message, hint))
 
     def check_tag(event, kind: str, record: bool) -> None:
-        if event.tag is not None and event.tag not in PLAIN_TAGS[kind] and record:
-            tag = "!!" + event.tag[len(_CORE):] if event.tag.startswith(_CORE) else event.tag
-            problem(event.start_mark, f"the YAML tag '{tag}' is not supported",
+        """An explicit tag must be a plain one, and a scalar's text must be of the kind it names."""
+        tag = event.tag
+        shown = "!!" + tag[len(_CORE):] if tag.startswith(_CORE) else tag
+        if tag not in PLAIN_TAGS[kind] and record:
+            problem(event.start_mark, f"the YAML tag '{shown}' is not supported",
                     "remove it: a dossier holds plain text, numbers, dates, lists and mappings")
+        elif kind == "scalar" and record and not _fits(tag, event.value):
+            problem(event.start_mark, f"'{event.value}' is not a value of the YAML tag '{shown}'",
+                    "remove the tag, or write a value of that kind")
 
     def take_key(frame: list, key: str, mark) -> None:
         """A mapping's next key, as written (`yes:` is 'yes', not True): its value comes next."""
@@ -291,6 +296,20 @@ def _compose(loader, file: str, line_offset: int, limit: int, depth: int) -> tup
     return doc, diagnostics
 
 
+def _resolved_tag(text: str) -> str:
+    """The tag a plain scalar's text implies: int for 12, timestamp for 2025-06-12, else str."""
+    for tag, pattern in _RESOLVERS.get(text[:1], ()):
+        if pattern.match(text):
+            return tag
+    return STR_TAG
+
+
+def _fits(tag: str, text: str) -> bool:
+    """Whether a scalar's text is of the kind its explicit tag names (any text is a !!str)."""
+    implicit = _resolved_tag(text)
+    return tag in ("!", STR_TAG) or implicit == tag or (tag == _CORE + "float" and implicit == _CORE + "int")
+
+
 def _scalar(event, constructor) -> Any:
     """A scalar's value as PyYAML's SafeLoader reads it, except that dates become ISO strings,
     and a value that does not construct (2025-02-30, an unknown tag) stays the text it is."""
@@ -298,17 +317,15 @@ def _scalar(event, constructor) -> Any:
     if tag is None or tag == "!":
         if not event.implicit[0]:
             return value  # quoted
-        for tag, pattern in _RESOLVERS.get(value[:1], ()):
-            if pattern.match(value):
-                break
-        else:
-            return value
-    if tag == STR_TAG or tag not in PLAIN_TAGS["scalar"]:  # an unsupported tag is reported; its text stays
+        tag = _resolved_tag(value)
+    elif tag not in PLAIN_TAGS["scalar"] or not _fits(tag, value):
+        return value  # reported (check_tag); the text stays
+    if tag == STR_TAG:
         return value
     node = yaml.ScalarNode(tag, value, event.start_mark, event.end_mark, style=event.style)
     try:
         value = constructor.construct_object(node, deep=True)
-    except (ValueError, yaml.YAMLError):  # e.g. 2025-02-30: validation says what is wrong
+    except Exception:  # e.g. 2025-02-30, or !!float x: PyYAML raises all kinds; validation says what is wrong
         return str(node.value)
     if isinstance(value, datetime.datetime):
         return value.date().isoformat()

@@ -418,6 +418,21 @@ def test_build_refuses_a_base_url_option_that_is_not_http(value, make_dossier, t
     assert not out.exists()
 
 
+def test_a_tag_that_does_not_fit_its_value_is_an_error_never_a_crash(make_dossier):
+    """PyYAML's constructors raise on '!!bool Meta' or '!!timestamp The filing' (exit 2 before)."""
+    source = make_dossier({
+        "annotations.yaml": annotations_with("annotations: []\n").replace("name: Meta", "name: !!bool Meta")
+        .replace("title: The filing", "title: !!timestamp The filing"),
+        "content/articles/deal.md": "---\ntitle: !!int The deal\nsource: daily\nkind: news\n---\nMeta bought a stake.\n"})
+    result = check(source)
+    assert result.returncode == 1, result.stderr
+    assert "internal error" not in result.stderr
+    for where, value, tag in (("annotations.yaml:13:11", "Meta", "!!bool"), ("annotations.yaml:17:12", "The filing", "!!timestamp"),
+                              ("content/articles/deal.md:2:8", "The deal", "!!int")):
+        assert (f"{where}: error: '{value}' is not a value of the YAML tag '{tag}' (remove the tag, or write a value "
+                "of that kind)") in result.stderr.splitlines(), result.stderr
+
+
 # ---- the base URL: 404.html links from its path ----------------------------------------------
 
 BAD_BASE_URLS = {
