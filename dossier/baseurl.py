@@ -28,13 +28,16 @@ def base_url_problem(url: str) -> str | None:
         return "contains a backslash"
     if not re.match(r"https?://", url):
         return "is not an http(s) URL"
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unclosed '[' of an IPv6 address
+        return "has an invalid host"
     if "@" in parts.netloc:
         return "has a user name or password ('…@' before the host)"
     host, port = re.fullmatch(r"(\[[^\]]*\]|[^:]*)(?::(.*))?", parts.netloc).groups()
     if not host:
         return "has no host"
-    if port is not None and not (port.isdigit() and 0 < int(port) < 65536):
+    if port is not None and not (re.fullmatch(r"[0-9]{1,5}", port) and 0 < int(port) < 65536):
         return "has an invalid port"
     if not HOST.fullmatch(host):
         return f"has an invalid host '{host}' (letters, digits, '-' and '.'; an international name in its xn-- form)"
@@ -52,5 +55,7 @@ def base_url_problem(url: str) -> str | None:
             return "has an escaped '/', '\\' or '.' in its path (%2F, %5C, %2E)"
         if segment and not SEGMENT.fullmatch(segment):
             bad = next((c for c in segment if c != "%" and not SEGMENT.fullmatch(c)), None)
-            return f"has '{bad}' in its path (percent-encode it)" if bad else "has a '%' that does not start an escape like %20"
+            if bad:
+                return f"has '{bad}' in its path (percent-encode it)"
+            return "has a '%' that does not start an escape like %20"
     return None

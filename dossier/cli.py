@@ -49,8 +49,9 @@ def main(argv: list[str]) -> int:
         if command == "diff":
             from .changes import run_diff
             return run_diff(args)
-        if args.base_url is not None and base_url_problem(args.base_url):
-            print(f"error: --base-url '{args.base_url}' {base_url_problem(args.base_url)} ({BASE_URL_HINT})", file=sys.stderr)
+        problem = base_url_problem(args.base_url) if args.base_url is not None else None
+        if problem:
+            print(f"error: --base-url '{args.base_url}' {problem} ({BASE_URL_HINT})", file=sys.stderr)
             return 1
         config = Config(source=args.source, out=args.out or args.source / "public", base_url=args.base_url,
                         strict=args.strict, search=not args.no_search)

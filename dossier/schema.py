@@ -220,7 +220,8 @@ def _not_an_item(doc, path: tuple, value: Any, schema: dict) -> Diagnostic:
         article = "an" if what[:1] in "aeiou" else "a"
         if owner is None:
             return error(where, f"'{item}' is not {article} {what} (it has no {needed}); check the indentation: "
-                                f"it looks like a field of {article} {what}", f"indent '{item}:' under the {what} it belongs to")
+                                f"it looks like a field of {article} {what}",
+                         f"indent '{item}:' under the {what} it belongs to")
         return error(where, f"'{item}' is not {article} {what} (it has no {needed}); check the indentation: "
                             f"it is probably a field of {what} '{owner}' above",
                      f"indent '{item}:' as far as the other fields of '{owner}'")
@@ -263,7 +264,8 @@ def _value_at(doc, path: tuple) -> Any:
     """The value at `path` in the whole document (for an item checked alone, too)."""
     value = (doc.doc if isinstance(doc, _Remapped) else doc).value
     for part in path:
-        if isinstance(value, dict) and part in value or isinstance(value, list) and isinstance(part, int) and 0 <= part < len(value):
+        if isinstance(value, dict) and part in value or \
+                isinstance(value, list) and isinstance(part, int) and 0 <= part < len(value):
             value = value[part]
         else:
             return None

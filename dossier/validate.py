@@ -461,7 +461,8 @@ def _base_url(field: _Fields, site: dict) -> str | None:
     """site.base_url, if it can be the site's address; else an error at its line (unless the
     schema already refused it as no http(s) URL at all) and None."""
     url = field.text(site, ("site", "base_url"))
-    if url is None or not re.search(load_schema("annotations")["definitions"]["url"]["pattern"], url):
+    pattern = load_schema("annotations")["definitions"]["site"]["properties"]["base_url"]["pattern"]
+    if url is None or not re.search(pattern, url):
         return None
     problem = base_url_problem(url)
     if problem:

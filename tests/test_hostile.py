@@ -442,6 +442,7 @@ BAD_BASE_URLS = {
     "query": "https://example.org/?next=//evil.example.org/",
     "fragment": "https://example.org/#//evil.example.org/",
     "dot-segments": "https://example.org/a/../../",
+    "unclosed-ipv6": "https://[::1/",  # urlsplit raised ValueError: exit 2
 }
 
 

@@ -163,6 +163,7 @@ def test_url_fields_must_be_http_or_https(field, value, line):
     ("https://example.org/%2e%2e/", "has an escaped '/', '\\' or '.' in its path (%2F, %5C, %2E)"),
     ("https://example.org/test/../", "has a '..' path segment"),
     ("https://example.org:0/", "has an invalid port"),
+    ("https://[::1/", "has an invalid host"),
     ("https://bücher.example/", "has an invalid host 'bücher.example' (letters, digits, '-' and '.'; an international name "
                                 "in its xn-- form)"),
     ("https://example.org/café/", "has 'é' in its path (percent-encode it)"),
