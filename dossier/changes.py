@@ -22,7 +22,7 @@ from .diagnostics import Diagnostic, Location, error, has_errors, sort_diagnosti
 from .load import ANNOTATIONS_FILE
 from .model import Anchor, Article, PartialDate
 from .render import TemplateProblem
-from .report import Report, render_markdown, render_stop
+from .report import Report, against, render_markdown, render_stop
 from .snapshot import Stop, Version, load_version, locate_base, page_digests
 
 SECTIONS: dict[str, tuple[str, ...]] = {
@@ -271,11 +271,15 @@ def run_diff(args) -> int:
         with tempfile.TemporaryDirectory(prefix="dossier-diff-") as tmp:
             report = _compare_with_base(args.base, args.source, Path(tmp))
     except Stop as stop:
+        commit = stop.base.commit if stop.base else None
+        if stop.base:
+            print(f"diff against {against(args.base, commit, markdown=False)}", file=sys.stderr)
         for d in stop.details:
             print(d.format(), file=sys.stderr)
         print(f"error: {stop}", file=sys.stderr)
-        _append_summary(render_stop(args.base, str(stop), stop.details))
+        _append_summary(render_stop(args.base, str(stop), stop.details, stop.base is not None, commit))
         return 1
+    print(f"diff against {against(report.base, report.commit, markdown=False)}", file=sys.stderr)
     if args.strict:  # an edited article body fails too
         report = dataclasses.replace(report, problems=[_promoted(d) for d in report.problems])
     for who, errors, missing in report.broken:
@@ -305,16 +309,20 @@ def _count(items: list, noun: str) -> str:
 
 def _compare_with_base(base_name: str, source: Path, tmp: Path):
     """Load both versions, render their pages when both build, and compare them."""
-    base = locate_base(base_name, source, tmp)
+    located = locate_base(base_name, source, tmp)
+    base = located.folder
     new, new_dossier, new_diagnostics = load_version(source)
     if new is None:
         raise Stop(f"the dossier at {source} cannot be read (fix its {ANNOTATIONS_FILE} first)",
-                   _errors(new_diagnostics))
+                   _errors(new_diagnostics), located)
     old, old_dossier, old_diagnostics = load_version(base)
     if old is None:
         raise Stop(f"the base ({base_name}) does not build, and its {ANNOTATIONS_FILE} cannot be read, "
-                   "so there is nothing to compare (compare against another ref)", _errors(old_diagnostics)[:5])
+                   "so there is nothing to compare (compare against another ref)", _errors(old_diagnostics)[:5],
+                   located)
     broken, notes = [], []
+    if located.shadowed:
+        notes.append(f"a folder named {base_name} exists too; it was not used: a git ref always comes first")
     if old_dossier is None:
         broken.append((f"the base ({base_name})", _errors(old_diagnostics), UNRESOLVED))
     if new_dossier is None:
@@ -337,7 +345,7 @@ def _compare_with_base(base_name: str, source: Path, tmp: Path):
                     notes.append(f"pages not compared: the base's templates do not render with this version of "
                                  f"Dossier ({problem.diagnostic.format()})")
     changes, problems = compare(old, new)
-    return Report(base_name, changes, problems, broken, notes)
+    return Report(base_name, changes, problems, broken, notes, located.commit)
 
 
 def _errors(diagnostics: list[Diagnostic]) -> list[Diagnostic]:

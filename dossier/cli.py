@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 import time
 import traceback
 from pathlib import Path
 
+from .baseurl import HINT as BASE_URL_HINT, base_url_problem
 from .diagnostics import Diagnostic, Location, error, has_errors
 from .interrupt import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, handle_sigterm
 from .site import Config, build, check
@@ -19,8 +19,6 @@ EXIT_BUG = 2
 """Exit code for a bug in Dossier, and for nothing else."""
 EXIT_USAGE = 64
 """Exit code for a command line that cannot be understood (sysexits.h: EX_USAGE)."""
-HTTP_URL = re.compile(r"https?://[^\s/.?#]\S*")
-"""What --base-url must look like: the schema's pattern for every URL field."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -84,9 +82,9 @@ def main(argv: list[str], prog: str = "build.py") -> int:
         if command == "diff":
             from .changes import run_diff
             return run_diff(args)
-        if args.base_url is not None and not HTTP_URL.fullmatch(args.base_url):
-            print(f"error: --base-url '{args.base_url}' is not an http(s) URL "
-                  "(write a full address starting with https:// or http://)", file=sys.stderr)
+        problem = base_url_problem(args.base_url) if args.base_url is not None else None
+        if problem:
+            print(f"error: --base-url '{args.base_url}' {problem} ({BASE_URL_HINT})", file=sys.stderr)
             return 1
         config = Config(source=args.source, out=args.out or args.source / "public", base_url=args.base_url,
                         strict=args.strict, search=not args.no_search)

@@ -16,7 +16,8 @@ except ImportError:  # not on POSIX
 from .confine import Refused, is_folder_inside, open_inside, read_inside
 from .diagnostics import Diagnostic, Location, error
 from .parallel import map_chunks
-from .yamltree import Parsed, YamlDoc, assemble_pieces, parse_pieces, parse_yaml, reparse_changed, split_pieces
+from .yamlpieces import Parsed, assemble_pieces, parse_pieces, reparse_changed, split_pieces
+from .yamltree import YamlDoc, parse_yaml
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]*")
 ANNOTATIONS_FILE = "annotations.yaml"
@@ -165,7 +166,7 @@ reads it (see read_settled)."""
 
 
 PREVIOUS = "<previous>"
-"""The cache's entry for the last document parsed in pieces (yamltree.Parsed), from which an
+"""The cache's entry for the last document parsed in pieces (yamlpieces.Parsed), from which an
 edit within lines is re-parsed item by item (no piece text can be this: pieces are indented)."""
 
 

@@ -39,18 +39,28 @@ class Report:
     or `the dossier`."""
     notes: list[str]
     """Plain-text remarks, e.g. why the pages were not compared."""
+    commit: str | None = None
+    """The commit the base names when it is a git ref (abbreviated); None when it is a folder."""
+
+
+def against(base: str, commit: str | None, markdown: bool = True) -> str:
+    """Which base was used, as the report says it: git ref `origin/main` (commit abc1234), or
+    the folder `../other` (quoted with ' instead of ` for a terminal)."""
+    name = _code(base) if markdown else f"'{base}'"
+    return f"git ref {name} (commit {commit})" if commit else f"the folder {name}"
 
 
 def render_markdown(report: Report) -> str:
     """The whole report, ending in a newline."""
-    lines = [f"## Dossier changes against {_code(report.base)}", ""]
+    base = against(report.base, report.commit)
+    lines = [f"## Dossier changes against {base}", ""]
     top = [_broken(*side) for side in report.broken]
     top += [_problem(d) for d in report.problems]
     top += [f"- **Note:** {_esc(note)}" for note in report.notes]
     if top:
         lines += top + [""]
     if not report.changes:
-        return "\n".join(lines + [f"No changes against {_code(report.base)}.", ""])
+        return "\n".join(lines + [f"No changes against {base}.", ""])
     lines += [" · ".join(_counts(report.changes, section) for section in TITLES
                          if any(c.section == section for c in report.changes)), ""]
     for section, title in TITLES.items():
@@ -64,9 +74,12 @@ def render_markdown(report: Report) -> str:
     return "\n".join(lines)
 
 
-def render_stop(base: str, message: str, details: list[Diagnostic]) -> str:
-    """The report when there is nothing to compare: the reason, and the first problems."""
-    lines = [f"## Dossier changes against {_code(base)}", "", f"- **Error:** {_esc(message)}"]
+def render_stop(base: str, message: str, details: list[Diagnostic], located: bool = False,
+                commit: str | None = None) -> str:
+    """The report when there is nothing to compare: the reason, and the first problems; once
+    the base was `located`, which it is (`commit` for a git ref, None for a folder)."""
+    name = against(base, commit) if located else _code(base)
+    lines = [f"## Dossier changes against {name}", "", f"- **Error:** {_esc(message)}"]
     lines += [f"  - {_code(str(d.location))}: {_esc(d.message)}" for d in details]
     return "\n".join(lines + [""])
 

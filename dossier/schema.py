@@ -5,6 +5,7 @@ schema and the checker cannot disagree.
 """
 from __future__ import annotations
 
+import copy
 import json
 from functools import lru_cache
 from pathlib import Path
@@ -36,7 +37,7 @@ def validator(name: str) -> jsonschema.Draft7Validator:
 @lru_cache(maxsize=None)
 def _fast_check(name: str):
     """The same schema compiled to Python code: a quick yes/no for the common, valid case."""
-    return fastjsonschema.compile(load_schema(name))
+    return fastjsonschema.compile(copy.deepcopy(load_schema(name)))  # it rewrites the $refs it is given
 
 
 def check_schema(doc: YamlDoc, name: str) -> list[Diagnostic]:
@@ -48,7 +49,7 @@ def check_schema(doc: YamlDoc, name: str) -> list[Diagnostic]:
         pass  # invalid: let jsonschema find and explain every error
     diagnostics = []
     for err in validator(name).iter_errors(doc.value):
-        diagnostics += _describe(err, doc)
+        diagnostics += _describe(err, doc, name)
     return diagnostics
 
 
@@ -77,7 +78,7 @@ def _explain(value, doc: YamlDoc, name: str, remap) -> list[Diagnostic]:
     view = _Remapped(doc, remap, value)
     diagnostics = []
     for err in validator(name).iter_errors(value):
-        diagnostics += _describe(err, view)
+        diagnostics += _describe(err, view, name)
     return diagnostics
 
 
@@ -91,7 +92,7 @@ class _Remapped:
         return self.doc.at(tuple(path))
 
 
-def _describe(err: jsonschema.ValidationError, doc: YamlDoc) -> list[Diagnostic]:
+def _describe(err: jsonschema.ValidationError, doc: YamlDoc, name: str) -> list[Diagnostic]:
     path = tuple(err.absolute_path)
     if isinstance(doc, _Remapped):  # an item checked alone: its path in the whole document
         path = doc.remap(path)
@@ -103,8 +104,9 @@ def _describe(err: jsonschema.ValidationError, doc: YamlDoc) -> list[Diagnostic]
     if kind == "additionalProperties":
         known = sorted(schema.get("properties", {}))
         extra = sorted(set(err.instance) - set(known))
-        return [error(doc.at(path + (key,)), f"unknown field '{key}'",
-                      did_you_mean(key, known) or f"known fields: {', '.join(known)}") for key in extra]
+        return [_unknown_field(doc, name, path, key, schema, known) for key in extra]
+    if kind == "type" and schema.get("type") == "object" and "properties" in schema and len(path) >= 2:
+        return [_not_an_item(doc, path, err.instance, schema)]  # a value where an item's fields belong
     if kind == "required":
         missing = err.message.split("'")[1]
         description = _description(err, missing)
@@ -141,6 +143,157 @@ def _describe(err: jsonschema.ValidationError, doc: YamlDoc) -> list[Diagnostic]
     if kind == "pattern":
         return [error(doc.at(path), f"{field} '{err.instance}' has the wrong form", f"it must match {schema['pattern']}")]
     return [error(doc.at(path), f"{field}: {err.message}")]
+
+
+# ---- values at the wrong indentation ----------------------------------------------------------
+#
+# A field indented less than its item's other fields becomes a sibling of the item (an
+# "entity" named 'relations'), or of the section (a top-level 'relations:'); a field indented
+# less than a relation's becomes a field of the entity. Each is then a value the schema
+# refuses; these say where it most likely belongs.
+
+def _unknown_field(doc, name: str, path: tuple, key: str, schema: dict, known: list[str]) -> Diagnostic:
+    """An unknown field, or a field of the item above at the wrong indentation."""
+    where = doc.at(path + (key,))
+    owner = _owner_above(doc, name, path, key, schema)
+    if owner is not None:
+        return error(where, f"unknown field '{key}'; check the indentation: it is probably a field of {owner} above",
+                     f"indent '{key}:' as far as the other fields of {owner}")
+    if key == "<<":
+        return error(where, "unknown field '<<': YAML merge keys are not supported",
+                     "write the fields out in full: each item says everything about itself")
+    return error(where, f"unknown field '{key}'", did_you_mean(key, known) or f"known fields: {', '.join(known)}")
+
+
+def _owner_above(doc, name: str, path: tuple, key: str, schema: dict) -> str | None:
+    """The item that `key`, found in the mapping at `path`, is a field of when it sits right
+    after that item's block: the last item of the nearest field above that is a section or a
+    list of items (skipping other stray keys), if `key` is one of its items' fields."""
+    mapping = _value_at(doc, path)
+    if not isinstance(mapping, dict) or key not in mapping:
+        return None
+    properties = schema.get("properties", {})
+    above = list(mapping)[:list(mapping).index(key)]
+    while above and above[-1] not in properties:
+        above.pop()
+    if not above:
+        return None
+    section = above[-1]
+    container, items = mapping[section], _items_schema(properties[section], name)
+    if items is None or key not in items[1].get("properties", {}):
+        return None
+    shape, fields = items[0], items[1].get("properties", {})
+    if shape == "single":
+        return f"'{section}'" if isinstance(container, dict) else None
+    if shape == "keyed" and isinstance(container, dict):
+        last = _last_item(container, list(container), fields)
+    elif shape == "list" and isinstance(container, list):
+        last = next((n for n in reversed(range(len(container))) if isinstance(container[n], dict)), None)
+    else:
+        return None
+    return None if last is None else _item_label(path + (section, last))
+
+
+def _last_item(container: dict, keys: list, fields: dict) -> str | None:
+    """The last of `keys` that is an item of `container`, not one of its items' fields
+    outdented (a field name with a value that is not a mapping)."""
+    return next((k for k in reversed(keys) if isinstance(container[k], dict) or k not in fields), None)
+
+
+def _not_an_item(doc, path: tuple, value: Any, schema: dict) -> Diagnostic:
+    """A scalar, list or nothing where an item (a mapping of fields) belongs."""
+    item = path[-1]
+    what = SINGULAR.get(str(path[-2]), str(path[-2]))
+    required = schema.get("required", [])
+    needed = "/".join(required) or ", ".join(sorted(schema.get("properties", {}))[:3])
+    found = "empty" if value is None else _type_of(value)
+    where = doc.at(path)
+    if isinstance(item, int):
+        return error(where, f"{_item_label(path)} must be a mapping of fields ({needed}), not {found}",
+                     f"write its fields after the '- ', one per line, e.g. '- {(required or ['…'])[0]}: …'")
+    container = _value_at(doc, path[:-1])
+    siblings, at = _key_order(container)
+    n = at.get(item, 0)
+    fields = schema.get("properties", {})
+    owner = _last_item(container, siblings[max(0, n - len(fields) - 1):n], fields)
+    if item in fields:  # a field of the item above, indented as an item
+        article = "an" if what[:1] in "aeiou" else "a"
+        if owner is None:
+            return error(where, f"'{item}' is not {article} {what} (it has no {needed}); check the indentation: "
+                                f"it looks like a field of {article} {what}",
+                         f"indent '{item}:' under the {what} it belongs to")
+        return error(where, f"'{item}' is not {article} {what} (it has no {needed}); check the indentation: "
+                            f"it is probably a field of {what} '{owner}' above",
+                     f"indent '{item}:' as far as the other fields of '{owner}'")
+    below = []
+    for key in siblings[n + 1:n + 1 + len(fields)]:  # the fields that follow it, until the next item
+        if key not in fields or isinstance(container[key], dict):
+            break
+        below.append(key)
+    if value is None and below:  # its fields follow it at its own indentation
+        return error(where, f"{what} '{item}' is empty; check the indentation of the fields below it "
+                            f"({', '.join(repr(k) for k in below[:3])})",
+                     f"indent them under '{item}:', as far as each other")
+    if value is None:
+        return error(where, f"{what} '{item}' is empty", f"write its fields, {needed}, indented under '{item}:'")
+    hint = f"write its fields, {needed}, one per line, indented under '{item}:'"
+    if owner is not None and isinstance(container.get(owner), dict):
+        close = did_you_mean(str(item), fields)
+        hint += (f"; if it belongs to {what} '{owner}' above, check the indentation"
+                 + (f": {close[:-1]}, a field of {what} '{owner}'?" if close else ""))
+    return error(where, f"{what} '{item}' must be a mapping of fields, not {found}", hint)
+
+
+_KEY_ORDER: list = [(None, [], {})]
+"""The last mapping whose keys were listed, with its keys in order and each key's place: a
+section of 100,000 broken items asks for the same one 100,000 times."""
+
+
+def _key_order(mapping: Any) -> tuple[list, dict]:
+    """The keys of `mapping` in document order, and each key's place among them."""
+    if not isinstance(mapping, dict):
+        return [], {}
+    cached = _KEY_ORDER[0]  # read once: another thread may replace it
+    if cached[0] is not mapping or len(cached[1]) != len(mapping):
+        keys = list(mapping)
+        cached = _KEY_ORDER[0] = (mapping, keys, {key: n for n, key in enumerate(keys)})
+    return cached[1], cached[2]
+
+
+def _value_at(doc, path: tuple) -> Any:
+    """The value at `path` in the whole document (for an item checked alone, too)."""
+    value = (doc.doc if isinstance(doc, _Remapped) else doc).value
+    for part in path:
+        if isinstance(value, dict) and part in value or \
+                isinstance(value, list) and isinstance(part, int) and 0 <= part < len(value):
+            value = value[part]
+        else:
+            return None
+    return value
+
+
+def _items_schema(schema: dict, name: str) -> tuple[str, dict] | None:
+    """What a field holds: ("keyed", item schema) for a section of items by id, ("list", item
+    schema) for a list of items, ("single", its schema) for one mapping (site); else None."""
+    schema = _resolved(schema, name)
+    if isinstance(schema.get("additionalProperties"), dict):
+        return "keyed", _resolved(schema["additionalProperties"], name)
+    if isinstance(schema.get("items"), dict) and _resolved(schema["items"], name).get("type") == "object":
+        return "list", _resolved(schema["items"], name)
+    if schema.get("type") == "object" and "properties" in schema:
+        return "single", schema
+    return None
+
+
+def _resolved(schema: dict, name: str) -> dict:
+    _, found, definition = schema.get("$ref", "").partition("#/definitions/")
+    return load_schema(name)["definitions"][definition] if found else schema
+
+
+def _item_label(path: tuple) -> str:
+    """`entity 'meta'`, `annotation 3`, `relation 2 of entity 'meta'`."""
+    label = _item_name(path)
+    return f"{label} of {_item_name(path[:2])}" if len(path) > 2 else label
 
 
 TYPE_HINTS = {"string": "write the text after the colon; put it in quotes if it starts with [ or { or contains ': '",

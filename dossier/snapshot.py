@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,30 +51,63 @@ def version_of_inputs(inputs: Inputs) -> Version:
 class Stop(Exception):
     """diff cannot compare: the base is unknown or not a dossier, or a side cannot be loaded."""
 
-    def __init__(self, message: str, details: list[Diagnostic] | None = None):
+    def __init__(self, message: str, details: list[Diagnostic] | None = None, base: Base | None = None):
         super().__init__(message)
         self.details = details or []
+        self.base = base
+        """The base, when it was found before diff had to stop."""
 
 
-def locate_base(base: str, source: Path, into: Path) -> Path:
-    """The folder holding the base: `base` itself if it is a folder, else the dossier files of
-    `source` at git ref `base`, exported into `into` with git alone (the work tree and the
-    index are not touched)."""
-    if Path(base).is_dir():
-        if not _is_dossier(Path(base)):
-            raise Stop(f"{base} is not a dossier (no {ANNOTATIONS_FILE} or {ARTICLES_DIR}/)")
-        return Path(base)
+@dataclass(frozen=True)
+class Base:
+    """What `diff` compares with, once located."""
+
+    name: str
+    """As given on the command line."""
+    folder: Path
+    """Where its files are: the folder itself, or the files of the git ref exported."""
+    commit: str | None = None
+    """For a git ref, the commit it names (abbreviated); None for a folder."""
+    shadowed: bool = False
+    """For a git ref, whether a folder of the same name exists (and was not used)."""
+
+
+def locate_base(base: str, source: Path, into: Path) -> Base:
+    """What `base` names. A git ref always wins: the dossier files of `source` at that commit
+    are exported into `into` with git alone (the work tree and the index are not touched).
+    Only a name that is no ref is taken as a folder, and never one inside the dossier being
+    compared: a pull request could commit a folder named like the base branch (`origin/main/`)
+    holding a copy of itself, and the review would compare it with itself."""
     top = _git(source, "rev-parse", "--show-toplevel")
+    commit = None
+    if top is not None:
+        commit = _git(source, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{base}^{{commit}}")
+    if commit is not None:
+        _export(base, commit, source, Path(top), into)
+        short = _git(source, "rev-parse", "--short", commit) or commit[:7]
+        return Base(base, into, short, Path(base).is_dir())
+    if Path(base).is_dir():
+        folder = Path(base)
+        if _within(folder, source):
+            what = f"is the dossier being compared ({source})" if _within(source, folder) else \
+                f"is inside the dossier being compared ({source}): a change could bring its own copy there"
+            raise Stop(f"'{base}' is no git ref, and the folder {base} {what} (give a git ref, e.g. "
+                       "origin/main, or a folder outside the dossier; in a shallow clone, fetch the base first, "
+                       "e.g. git fetch origin main)")
+        if not _is_dossier(folder):
+            raise Stop(f"{base} is not a dossier (no {ANNOTATIONS_FILE} or {ARTICLES_DIR}/)")
+        return Base(base, folder)
     if top is None:
         raise Stop(f"'{base}' is not a folder, and {source} is not in a git repository "
                    "(give a dossier folder to compare against, or run diff in a git clone)")
-    commit = _git(source, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{base}^{{commit}}")
-    if commit is None:
-        raise Stop(f"'{base}' is neither a folder nor a commit of the git repository at {source} "
-                   "(give a branch, tag or commit, e.g. origin/main or HEAD~1, or a dossier folder; "
-                   "in a shallow clone, fetch the base first, e.g. git fetch origin main)")
+    raise Stop(f"'{base}' is neither a folder nor a commit of the git repository at {source} "
+               "(give a branch, tag or commit, e.g. origin/main or HEAD~1, or a dossier folder; "
+               "in a shallow clone, fetch the base first, e.g. git fetch origin main)")
+
+
+def _export(base: str, commit: str, source: Path, root: Path, into: Path) -> None:
+    """The dossier files of `source` at `commit`, written into `into`."""
     prefix = _git(source, "rev-parse", "--show-prefix") or ""
-    root = Path(top)
     listing = _git(root, "ls-tree", "-r", "-z", commit, "--", *(prefix + p for p in DOSSIER_PATHS), text=False) or b""
     blobs = []
     for entry in listing.split(b"\0"):
@@ -94,7 +128,14 @@ def locate_base(base: str, source: Path, into: Path) -> Path:
         at = header_end + 1 + size + 1
     if not _is_dossier(into):
         raise Stop(f"at {base}, {source} is not a dossier (no {ANNOTATIONS_FILE} or {ARTICLES_DIR}/)")
-    return into
+
+
+def _within(folder: Path, dossier: Path) -> bool:
+    """Whether `folder` is `dossier` or inside it, by the paths as written or with every
+    symlink resolved (a link inside the dossier may point anywhere)."""
+    folders = {Path(os.path.abspath(folder)), folder.resolve()}
+    dossiers = {Path(os.path.abspath(dossier)), dossier.resolve()}
+    return any(f == d or d in f.parents for f in folders for d in dossiers)
 
 
 def _is_dossier(folder: Path) -> bool:

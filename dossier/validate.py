@@ -7,12 +7,13 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from .baseurl import HINT as BASE_URL_HINT, base_url_problem
 from .consistency import check_consistency
 from .diagnostics import Diagnostic, Location, did_you_mean, error, warning
 from .load import ARTICLES_DIR, RawDossier, MarkdownFile
 from .model import (Annotation, Annotations, Article, Claim, ContentPage, Entity, Event, Inputs, PartialDate,
                     Reference, Relation, Site, Source, Update)
-from .schema import check_item, check_schema, check_skeleton
+from .schema import check_item, check_schema, check_skeleton, load_schema
 from .yamltree import YamlDoc
 
 ID_RE = re.compile(r"[a-z0-9][a-z0-9-]*")
@@ -171,7 +172,7 @@ def validate_annotations(doc: YamlDoc | None, out: list[Diagnostic], cache: dict
     site_raw = v.get("site") if isinstance(v.get("site"), dict) else {}
     site = Site(
         title=field.text(site_raw, ("site", "title")) or DEFAULT_SITE.title,
-        base_url=_ensure_slash(field.text(site_raw, ("site", "base_url")) or DEFAULT_SITE.base_url),
+        base_url=_ensure_slash(_base_url(field, site_raw) or DEFAULT_SITE.base_url),
         language=field.text(site_raw, ("site", "language")) or DEFAULT_SITE.language,
         description=field.text(site_raw, ("site", "description")) or "",
     )
@@ -183,7 +184,13 @@ def validate_annotations(doc: YamlDoc | None, out: list[Diagnostic], cache: dict
         results = built[section] = []
         for key, item in items:
             if whole:
-                results.append((key, builder(key, item, field)))
+                results.append((key, builder(key, item, field) if isinstance(item, dict) else None))
+                continue
+            if not isinstance(item, dict):  # an error, worded after its neighbours: not cached
+                problems = check_item(doc, "annotations", section, key, item)
+                out += problems
+                item_problems[(section, key)] = problems
+                results.append((key, None))
                 continue
             cache_key = (section, key, doc.parts.get((section, key), (0,))[0], id(item))
             if cache is None or cache_key not in cache:
@@ -397,18 +404,16 @@ class _Fields:
         return tuple(result)
 
 
-def _mapping(v: dict, key: str) -> list[tuple[str, dict]]:
+def _mapping(v: dict, key: str) -> list[tuple[str, Any]]:
+    """The items of a section keyed by id; those that are not mappings too (they are errors)."""
     section = v.get(key)
-    if not isinstance(section, dict):
-        return []
-    return [(k, item) for k, item in section.items() if isinstance(item, dict)]
+    return list(section.items()) if isinstance(section, dict) else []
 
 
-def _sequence(v: dict, key: str) -> list[tuple[int, dict]]:
+def _sequence(v: dict, key: str) -> list[tuple[int, Any]]:
+    """The items of a list section; those that are not mappings too (they are errors)."""
     section = v.get(key)
-    if not isinstance(section, list):
-        return []
-    return [(i, item) for i, item in enumerate(section) if isinstance(item, dict)]
+    return list(enumerate(section)) if isinstance(section, list) else []
 
 
 # ---- content files ------------------------------------------------------------------------
@@ -450,6 +455,20 @@ def _plural(what: str) -> str:
 
 def _slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:48].strip("-") or "event"
+
+
+def _base_url(field: _Fields, site: dict) -> str | None:
+    """site.base_url, if it can be the site's address; else an error at its line (unless the
+    schema already refused it as no http(s) URL at all) and None."""
+    url = field.text(site, ("site", "base_url"))
+    pattern = load_schema("annotations")["definitions"]["site"]["properties"]["base_url"]["pattern"]
+    if url is None or not re.search(pattern, url):
+        return None
+    problem = base_url_problem(url)
+    if problem:
+        field.out.append(error(field.doc.at(("site", "base_url")), f"base_url: '{url}' {problem}", BASE_URL_HINT))
+        return None
+    return url
 
 
 def _ensure_slash(url: str) -> str:

@@ -1,14 +1,14 @@
 """YAML → plain Python values, keeping the line and column of every node.
 
 PyYAML's own loaders forget positions and silently keep the last of two duplicate keys;
-this composes the node graph, reports duplicates, and records where each value sits,
-keyed by its path (`("annotations", 3, "quote")`).
+this builds the values from the parser's events, reports duplicates, and records where each
+value sits, keyed by its path (`("annotations", 3, "quote")`). A document nested deeper
+than MAX_DEPTH levels, or too large once its aliases are expanded, is refused at its line.
 """
 from __future__ import annotations
 
-import bisect
+import copy
 import datetime
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,20 +53,37 @@ class YamlDoc:
         return Location(self.file, line, column)
 
 
-class _TooBig(Exception):
-    pass
+class _Refused(Exception):
+    """The document is refused as a whole: where, what, and how to fix it."""
+
+    def __init__(self, mark, message: str, hint: str):
+        super().__init__(message)
+        self.mark, self.message, self.hint = mark, message, hint
 
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 """libyaml's parser when PyYAML has it (about ten times faster), else the pure-Python one."""
 STR_TAG = "tag:yaml.org,2002:str"
+MAX_DEPTH = 50
+"""How deeply collections may nest. A dossier needs six levels; everything that reads a
+document afterwards (the schema checks, pickling between processes) recurses once per level."""
+TOO_BIG = "the YAML document is too large once its aliases are expanded"
+TOO_DEEP = f"nesting deeper than {MAX_DEPTH} levels"
+DEEP_HINT = "a dossier needs only a few levels: check the brackets and the indentation"
+ALIAS_HINT = "remove the '*alias' references that repeat large blocks"
+_CORE = "tag:yaml.org,2002:"
+PLAIN_TAGS = {"scalar": {"!"} | {_CORE + t for t in ("str", "int", "float", "bool", "null", "timestamp")},
+              "mapping": {"!", _CORE + "map"}, "sequence": {"!", _CORE + "seq"}}
+"""The explicit tags a dossier may use: they only say what a plain value already is. Any
+other (!!binary, !!set, !custom, !!python/…) would be dropped or change the value unseen."""
 
 
-def parse_yaml(text: str, file: str, line_offset: int = 0) -> tuple[YamlDoc | None, list[Diagnostic]]:
-    """Parse one YAML document; `line_offset` is added to every line (front matter)."""
+def parse_yaml(text: str, file: str, line_offset: int = 0, depth: int = 0) -> tuple[YamlDoc | None, list[Diagnostic]]:
+    """Parse one YAML document; `line_offset` is added to every line (front matter), and
+    `depth` is how deeply the text is nested in the document it was cut from (a piece)."""
     loader = _Loader(text)
     try:
-        node = loader.get_single_node()
+        return _compose(loader, file, line_offset, len(text) + NODE_ALLOWANCE, depth)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = (mark.line + 1 if mark else 1) + line_offset
@@ -74,356 +91,248 @@ def parse_yaml(text: str, file: str, line_offset: int = 0) -> tuple[YamlDoc | No
         problem = exc.problem or exc.context or "invalid YAML"
         return None, [error(Location(file, line, column), f"YAML syntax error: {problem}",
                             "check the indentation, and quote values that contain ': ' or start with a special character")]
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow: no mark, only an offset
+        at = text.find(chr(exc.character)) if isinstance(exc.character, int) else -1
+        line, column = (text.count("\n", 0, at) + 1, at - text.rfind("\n", 0, at)) if at >= 0 else (1, 0)
+        code = f"U+{exc.character:04X}" if isinstance(exc.character, int) else "?"
+        return None, [error(Location(file, line + line_offset, column),
+                            f"YAML does not allow the control character {code} in a file",
+                            f"remove it, or write it as an escape in a double-quoted string, e.g. \"\\u{code[2:]}\"")]
     except yaml.YAMLError as exc:
         return None, [error(Location(file, 1 + line_offset), f"YAML syntax error: {exc}")]
+    except _Refused as refused:
+        where = Location(file, line_offset + 1) if refused.mark is None else \
+            Location(file, refused.mark.line + 1 + line_offset, refused.mark.column + 1)
+        return None, [error(where, refused.message, refused.hint)]
     finally:
         loader.dispose()
+
+
+# The document is built from the parser's events in one loop with an explicit stack: PyYAML's
+# composers recurse once per level (libyaml's in C, which crashes the process on a deeply
+# nested document), and building plain values straight from the events is faster than
+# composing nodes first.
+_VALUE, _PATH, _IS_MAP, _KEY, _RECORD, _ANCHOR, _HEIGHT, _COUNT = range(8)
+"""The fields of a stack frame (a list, for speed): the dict or list being built; its path;
+whether it is a mapping; for a mapping the key whose value comes next (_NO_KEY while a key is
+expected, _SKIP to drop the value); whether positions and problems are recorded inside it (not
+in a value that is dropped); its anchor; how many levels it holds; the node count at its start."""
+_NO_KEY, _SKIP, _OPEN = object(), object(), object()
+_EVENTS = yaml.events
+_RESOLVERS = {first: tuple(resolvers) for first, resolvers in _Loader.yaml_implicit_resolvers.items()}
+"""Implicit tags by the first character of a plain scalar (SafeLoader's table, without wildcards)."""
+
+
+def _compose(loader, file: str, line_offset: int, limit: int, depth: int) -> tuple[YamlDoc, list[Diagnostic]]:
     doc = YamlDoc(None, file)
-    if node is None:
-        return doc, []
     diagnostics: list[Diagnostic] = []
-    builder = _Builder(doc, diagnostics, line_offset, len(text) + NODE_ALLOWANCE)
-    try:
-        doc.value = builder.build(node, ())
-    except _TooBig:
-        return None, [error(Location(file, 1 + line_offset), "the YAML document is too large once its aliases are expanded",
-                            "remove the '*alias' references that repeat large blocks")]
+    positions = doc.positions
+    get = loader.get_event
+    get()  # stream start
+    event = get()
+    if type(event) is _EVENTS.StreamEndEvent:
+        return doc, diagnostics
+    document_start = event.start_mark
+    constructor = yaml.SafeLoader("")
+    anchors: dict[str, Any] = {}
+    """name → (value, positions relative to it, node count, levels), or _OPEN while it is built."""
+    scopes: list[tuple[int, dict]] = []
+    """For each anchored collection being built: its path's length and the positions inside it."""
+    stack: list[list] = []
+    count = 0
+    root: Any = _NO_KEY
+
+    def problem(mark, message: str, hint: str) -> None:
+        diagnostics.append(error(Location(file, mark.line + 1 + line_offset, mark.column + 1), message, hint))
+
+    def check_tag(event, kind: str, record: bool) -> None:
+        """An explicit tag must be a plain one, and a scalar's text must be of the kind it names."""
+        tag = event.tag
+        shown = "!!" + tag[len(_CORE):] if tag.startswith(_CORE) else tag
+        if tag not in PLAIN_TAGS[kind] and record:
+            problem(event.start_mark, f"the YAML tag '{shown}' is not supported",
+                    "remove it: a dossier holds plain text, numbers, dates, lists and mappings")
+        elif kind == "scalar" and record and not _fits(tag, event.value):
+            problem(event.start_mark, f"'{event.value}' is not a value of the YAML tag '{shown}'",
+                    "remove the tag, or write a value of that kind")
+
+    def take_key(frame: list, key: str, mark) -> None:
+        """A mapping's next key, as written (`yes:` is 'yes', not True): its value comes next."""
+        record = frame[_RECORD]
+        if key == "":
+            if record:
+                problem(mark, "a mapping key must be a plain word", "write 'name: value'")
+            frame[_KEY] = _SKIP
+        elif key in frame[_VALUE]:
+            if record:
+                first = positions[frame[_PATH] + (key,)][0]
+                problem(mark, f"duplicate key '{key}' (first set on line {first})",
+                        "remove one of them: YAML keeps only one value per key")
+            frame[_KEY] = _SKIP
+        else:
+            frame[_KEY] = key
+            if record:
+                path, where = frame[_PATH] + (key,), (mark.line + 1 + line_offset, mark.column + 1)
+                positions[path] = where
+                for length, inner in scopes:
+                    inner[path[length:]] = where
+
+    while True:
+        event = get()
+        kind = type(event)
+        frame = stack[-1] if stack else None
+        if kind is _EVENTS.MappingEndEvent or kind is _EVENTS.SequenceEndEvent:
+            done = stack.pop()
+            value, height = done[_VALUE], done[_HEIGHT] + 1
+            if done[_ANCHOR] is not None:
+                inner = scopes.pop()[1] if done[_RECORD] else {}
+                anchors[done[_ANCHOR]] = (value, inner, count - done[_COUNT] + 1, height)
+            frame = stack[-1] if stack else None
+            is_key = frame is not None and frame[_IS_MAP] and frame[_KEY] is _NO_KEY
+        elif kind is _EVENTS.DocumentEndEvent:
+            break
+        else:
+            # Where the new value goes: its path, and whether what is in it is recorded.
+            is_key = False
+            if frame is None:
+                path, record = (), True
+            elif frame[_IS_MAP]:
+                key = frame[_KEY]
+                if key is _NO_KEY:  # the value is a key: nothing in it is recorded
+                    is_key, path, record = True, frame[_PATH] + ("?",), False
+                else:
+                    path, record = frame[_PATH] + (key,), frame[_RECORD] and key is not _SKIP
+            else:
+                path, record = frame[_PATH] + (len(frame[_VALUE]),), frame[_RECORD]
+                if record:
+                    mark = event.start_mark
+                    where = (mark.line + 1 + line_offset, mark.column + 1)
+                    positions.setdefault(path, where)
+                    for length, inner in scopes:
+                        inner.setdefault(path[length:], where)
+            anchor = event.anchor
+            if anchor is not None and kind is not _EVENTS.AliasEvent and anchor in anchors:
+                raise yaml.composer.ComposerError(f"found duplicate anchor {anchor!r}; first occurrence", None,
+                                                  "second occurrence", event.start_mark)
+            height = 0
+            if kind is _EVENTS.ScalarEvent:
+                if event.tag is not None:
+                    check_tag(event, "scalar", frame[_RECORD] if is_key else record)
+                if is_key:
+                    take_key(frame, event.value, event.start_mark)
+                    if anchor is not None:
+                        anchors[anchor] = (event.value, {}, 1, 0)
+                    continue
+                value = _scalar(event, constructor)
+                count += 1
+                if anchor is not None:
+                    anchors[anchor] = (value, {}, 1, 0)
+            elif kind is _EVENTS.MappingStartEvent or kind is _EVENTS.SequenceStartEvent:
+                if len(stack) + depth >= MAX_DEPTH:
+                    raise _Refused(event.start_mark, TOO_DEEP, DEEP_HINT)
+                if is_key and frame[_RECORD]:
+                    problem(event.start_mark, "a mapping key must be a plain word", "write 'name: value'")
+                is_map = kind is _EVENTS.MappingStartEvent
+                if event.tag is not None:
+                    check_tag(event, "mapping" if is_map else "sequence", record)
+                count += 1
+                if count > limit:
+                    raise _Refused(None, TOO_BIG, ALIAS_HINT)
+                stack.append([{} if is_map else [], path, is_map, _NO_KEY, record, anchor, 0, count])
+                if anchor is not None:
+                    anchors[anchor] = _OPEN
+                    if record:
+                        scopes.append((len(path), {}))
+                continue
+            elif kind is _EVENTS.AliasEvent:
+                found = anchors.get(anchor)
+                if found is None:
+                    raise yaml.composer.ComposerError(None, None, f"found undefined alias {anchor!r}", event.start_mark)
+                if found is _OPEN:
+                    raise _Refused(event.start_mark, f"the alias '*{anchor}' is inside the block it repeats",
+                                   "an alias cannot contain itself: remove it, or write out the values it stands for")
+                value, inner, nodes, height = found
+                if len(stack) + depth + height > MAX_DEPTH:
+                    raise _Refused(event.start_mark, TOO_DEEP, DEEP_HINT)
+                if is_key:
+                    if isinstance(value, (dict, list)):
+                        if frame[_RECORD]:
+                            problem(event.start_mark, "a mapping key must be a plain word", "write 'name: value'")
+                        frame[_KEY] = _SKIP
+                    else:
+                        take_key(frame, str(value), event.start_mark)
+                    continue
+                count += nodes
+                if count > limit:
+                    raise _Refused(None, TOO_BIG, ALIAS_HINT)
+                if isinstance(value, (dict, list)):
+                    value = copy.deepcopy(value)
+                    if record:
+                        for inner_path, where in inner.items():
+                            positions.setdefault(path + inner_path, where)
+                            for length, scope in scopes:
+                                scope.setdefault((path + inner_path)[length:], where)
+            else:
+                raise yaml.composer.ComposerError(None, None, f"unexpected {kind.__name__}", event.start_mark)
+        # The value is complete: it goes to its parent.
+        if frame is None:
+            root = value
+            continue
+        if frame[_HEIGHT] < height:
+            frame[_HEIGHT] = height
+        if is_key:  # a collection used as a key: reported when it began
+            frame[_KEY] = _SKIP
+        elif not frame[_IS_MAP]:
+            frame[_VALUE].append(value)
+        else:
+            if frame[_KEY] is not _SKIP:
+                frame[_VALUE][frame[_KEY]] = value
+            frame[_KEY] = _NO_KEY
+    event = get()
+    if type(event) is not _EVENTS.StreamEndEvent:
+        raise yaml.composer.ComposerError("expected a single document in the stream", document_start,
+                                          "but found another document", event.start_mark)
+    doc.value = None if root is _NO_KEY else root
     return doc, diagnostics
 
 
-class _Builder:
-    def __init__(self, doc: YamlDoc, diagnostics: list[Diagnostic], line_offset: int, limit: int):
-        self.doc = doc
-        self.diagnostics = diagnostics
-        self.line_offset = line_offset
-        self.limit = limit
-        self.count = 0
-        self.constructor = yaml.SafeLoader("")
+def _resolved_tag(text: str) -> str:
+    """The tag a plain scalar's text implies: int for 12, timestamp for 2025-06-12, else str."""
+    for tag, pattern in _RESOLVERS.get(text[:1], ()):
+        if pattern.match(text):
+            return tag
+    return STR_TAG
 
-    def position(self, node: yaml.Node) -> tuple[int, int]:
-        return node.start_mark.line + 1 + self.line_offset, node.start_mark.column + 1
 
-    def build(self, node: yaml.Node, path: Path) -> Any:
-        self.count += 1
-        if self.count > self.limit:
-            raise _TooBig
-        if isinstance(node, yaml.MappingNode):
-            return self.build_mapping(node, path)
-        if isinstance(node, yaml.SequenceNode):
-            result = []
-            for index, item in enumerate(node.value):
-                self.doc.positions.setdefault(path + (index,), self.position(item))
-                result.append(self.build(item, path + (index,)))
-            return result
-        return self.scalar(node)
+def _fits(tag: str, text: str) -> bool:
+    """Whether a scalar's text is of the kind its explicit tag names (any text is a !!str)."""
+    implicit = _resolved_tag(text)
+    return tag in ("!", STR_TAG) or implicit == tag or (tag == _CORE + "float" and implicit == _CORE + "int")
 
-    def build_mapping(self, node: yaml.MappingNode, path: Path) -> dict:
-        result: dict[str, Any] = {}
-        first_line: dict[str, int] = {}
-        for key_node, value_node in node.value:
-            key = self.scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else None
-            line, column = self.position(key_node)
-            if key is None or isinstance(key, (list, dict)):
-                self.diagnostics.append(error(Location(self.doc.file, line, column), "a mapping key must be a plain word",
-                                              "write 'name: value'"))
-                continue
-            key = str(key)
-            if key in first_line:
-                self.diagnostics.append(error(
-                    Location(self.doc.file, line, column), f"duplicate key '{key}' (first set on line {first_line[key]})",
-                    "remove one of them: YAML keeps only one value per key"))
-                continue
-            first_line[key] = line
-            self.doc.positions.setdefault(path + (key,), (line, column))
-            result[key] = self.build(value_node, path + (key,))
-        return result
 
-    def scalar(self, node: yaml.ScalarNode) -> Any:
-        if node.tag == STR_TAG:
-            return node.value
-        try:
-            value = self.constructor.construct_object(node, deep=True)
-        except (ValueError, yaml.YAMLError):  # e.g. 2025-02-30: validation says what is wrong
-            return str(node.value)
-        if isinstance(value, datetime.datetime):
-            return value.date().isoformat()
-        if isinstance(value, datetime.date):
-            return value.isoformat()
-        if isinstance(value, bytes):
-            return value.decode("utf-8", "replace")
-        if isinstance(value, float) and value != value:  # .nan is never meant
-            return str(node.value)
+def _scalar(event, constructor) -> Any:
+    """A scalar's value as PyYAML's SafeLoader reads it, except that dates become ISO strings,
+    and a value that does not construct (2025-02-30, an unknown tag) stays the text it is."""
+    tag, value = event.tag, event.value
+    if tag is None or tag == "!":
+        if not event.implicit[0]:
+            return value  # quoted
+        tag = _resolved_tag(value)
+    elif tag not in PLAIN_TAGS["scalar"] or not _fits(tag, value):
+        return value  # reported (check_tag); the text stays
+    if tag == STR_TAG:
         return value
-
-
-# ---- parsing a large document in pieces ---------------------------------------------------
-
-TOP_KEY = re.compile(r"([A-Za-z_][\w-]*):(?:[ \t]+#.*)?$")
-"""A top-level `key:` line whose value is a block on the following lines."""
-
-
-@dataclass(frozen=True)
-class Piece:
-    """One item of a top-level block collection: parsed on its own, cacheable by its text."""
-
-    path: Path
-    """("annotations", 3) for a list item, ("entities", "meta") for a mapping entry."""
-    text: str
-    """The item's lines, as they are in the file."""
-    line: int
-    """0-based line of the file where the piece starts."""
-
-
-def split_pieces(text: str) -> tuple[dict[str, int], list[Piece]] | None:
-    """The document cut into top-level sections and their items, or None when its shape is
-    not the plain block style this handles (the caller then parses it whole)."""
-    lines = text.split("\n")
-    sections: dict[str, int] = {}
-    pieces: list[Piece] = []
-    starts = [i for i, line in enumerate(lines) if line and not line[0].isspace() and not line.startswith("#")]
-    for n, start in enumerate(starts):
-        match = TOP_KEY.match(lines[start])
-        if not match or match.group(1) in sections:
-            return None  # a flow value, a document marker, a duplicate key: let the full parser say
-        key = match.group(1)
-        sections[key] = start
-        end = starts[n + 1] if n + 1 < len(starts) else len(lines)
-        items = _split_items(lines, start + 1, end, key)
-        if items is None:
-            return None
-        pieces += items
-    return sections, pieces
-
-
-def _split_items(lines: list[str], start: int, end: int, section: str) -> list[Piece] | None:
-    body = [i for i in range(start, end) if lines[i].strip() and not lines[i].lstrip().startswith("#")]
-    if not body:
-        return []
-    first = lines[body[0]]
-    indent = len(first) - len(first.lstrip(" "))
-    if indent == 0 or "\t" in first[:indent + 1]:
-        return None
-    is_list = first[indent:].startswith("- ") or first[indent:] == "-"
-    heads = [i for i in body if len(lines[i]) - len(lines[i].lstrip(" ")) == indent]
-    pieces = []
-    for n, head in enumerate(heads):
-        stop = heads[n + 1] if n + 1 < len(heads) else end
-        item = lines[head][indent:]
-        if is_list != (item.startswith("- ") or item == "-"):
-            return None
-        key: Any = n
-        if not is_list:
-            match = re.match(r"([A-Za-z0-9_][\w.-]*):(\s|$)", item)
-            if not match:
-                return None
-            key = match.group(1)
-        pieces.append(Piece((section, key), "\n".join(lines[head:stop]), head))
-    return pieces
-
-
-def parse_piece(piece: Piece, file: str) -> tuple[Any, dict, list[Diagnostic]] | None:
-    """(value, positions relative to the piece, diagnostics) — None if it did not parse
-    cleanly on its own (the caller then parses the whole document, which says why)."""
-    doc, diagnostics = parse_yaml(piece.text, file)
-    if doc is None or diagnostics:
-        return None
-    value = doc.value
-    key = piece.path[1]
-    if isinstance(key, int):
-        if not isinstance(value, list) or len(value) != 1:
-            return None
-        prefix = (0,)
-    else:
-        if not isinstance(value, dict) or list(value) != [key]:
-            return None
-        prefix = (key,)
-    positions = {path[1:]: pos for path, pos in doc.positions.items() if path[:1] == prefix}
-    positions[()] = doc.positions.get(prefix, (1, 1))
-    return value[0] if isinstance(key, int) else value[key], positions, []
-
-
-def assemble_pieces(text: str, file: str, sections: dict[str, int], pieces: list[Piece],
-                    parsed: list[tuple[Any, dict, list] | None]) -> YamlDoc | None:
-    """The document from its parsed pieces; None if any piece failed."""
-    if any(p is None for p in parsed):
-        return None
-    doc = YamlDoc({}, file)
-    for key, line in sections.items():
-        doc.positions[(key,)] = (line + 1, 1)
-        doc.value[key] = None
-    for piece, result in zip(pieces, parsed):
-        section, key = piece.path
-        value, positions, _ = result
-        container = doc.value[section]
-        if container is None:
-            container = doc.value[section] = [] if isinstance(key, int) else {}
-        if isinstance(key, str) and key in container:
-            return None  # a duplicate key: the whole-document parse reports it with both lines
-        if isinstance(container, list):
-            container.append(value)
-        else:
-            container[key] = value
-        line, column = positions[()]
-        doc.positions[piece.path] = (line + piece.line, column)
-        doc.parts[piece.path] = (piece.line, positions)
-    return doc
-
-
-def parse_pieces(file: str, pieces: list[Piece]) -> list:
-    """parse_piece over a batch (the unit of work handed to a worker process). Runs of
-    consecutive items of one section are parsed as one document, which is much faster than
-    item by item; a run that does not parse cleanly is parsed item by item instead."""
-    results: list = []
-    start = 0
-    while start < len(pieces):
-        end = start + 1
-        while (end < len(pieces) and end - start < 256 and pieces[end].path[0] == pieces[start].path[0]
-               and pieces[end].line == pieces[end - 1].line + pieces[end - 1].text.count("\n") + 1):
-            end += 1
-        run = pieces[start:end]
-        results += _parse_run(run, file) or [parse_piece(piece, file) for piece in run]
-        start = end
-    return results
-
-
-def _parse_run(run: list[Piece], file: str) -> list | None:
-    """A run of consecutive items parsed as one document, split back into the items' results."""
-    if len(run) == 1:
-        return None
-    doc, diagnostics = parse_yaml("_:\n" + "\n".join(piece.text for piece in run), file)
-    if doc is None or diagnostics or not isinstance(doc.value, dict):
-        return None
-    container = doc.value.get("_")
-    keys = [piece.path[1] for piece in run]
-    is_list = isinstance(keys[0], int)
-    if is_list:
-        if not isinstance(container, list) or len(container) != len(run):
-            return None
-        local = list(range(len(run)))
-    else:
-        if not isinstance(container, dict) or list(container) != keys:
-            return None
-        local = keys
-    first_line, starts = 2, []
-    for piece in run:
-        starts.append(first_line)
-        first_line += piece.text.count("\n") + 1
-    index = {key: n for n, key in enumerate(local)}
-    positions: list[dict] = [{} for _ in run]
-    for path, (line, column) in doc.positions.items():
-        if len(path) >= 2 and path[0] == "_" and path[1] in index:
-            n = index[path[1]]
-            positions[n][path[2:]] = (line - starts[n] + 1, column)
-    return [(container[key], positions[n], []) for n, key in enumerate(local)]
-
-
-@dataclass
-class Parsed:
-    """A document parsed in pieces, kept to re-parse only what the next version changes."""
-
-    text: str
-    doc: YamlDoc
-    pieces: list[Piece]
-    offsets: list[int]
-    """Where each piece starts in `text`."""
-
-    @classmethod
-    def of(cls, text: str, doc: YamlDoc, pieces: list[Piece]) -> "Parsed":
-        offsets, at = [], 0
-        for piece in pieces:  # in order, each found right at or just after the previous one
-            at = text.index(piece.text, at)
-            offsets.append(at)
-            at += len(piece.text)
-        return cls(text, doc, pieces, offsets)
-
-
-def reparse_changed(previous: Parsed, text: str, file: str, parse) -> Parsed | None:
-    """`text` parsed by re-parsing only the items that differ from `previous.text`, or None
-    when the edit is not one this handles: it must stay within the items of one section and
-    keep every line where it was (an edit within lines; adding or removing lines, items or
-    sections takes the whole path). `parse(pieces)` parses pieces as parse_pieces does."""
-    old = previous.text
-    if text == old:
-        return previous
-    shortest = min(len(old), len(text))
-    start = _common_prefix(old, text, shortest)
-    tail = _common_suffix(old, text, shortest - start)
-    old_end, grown = len(old) - tail, len(text) - len(old)
-    if old.count("\n", start, old_end) != text.count("\n", start, old_end + grown):
-        return None  # lines added or removed: every later item moves
-    pieces, offsets = previous.pieces, previous.offsets
-    first = bisect.bisect_right(offsets, start) - 1
-    last = max(first, bisect.bisect_left(offsets, old_end) - 1)
-    if first < 0 or start > offsets[first] + len(pieces[first].text) \
-            or old_end > offsets[last] + len(pieces[last].text):
-        return None  # the edit touches a section's heading or the lines between items
-    section = pieces[first].path[0]
-    if any(p.path[0] != section for p in pieces[first:last + 1]):
-        return None
-    lines = text[offsets[first]:offsets[last] + len(pieces[last].text) + grown].split("\n")
-    if any(line and not line[0].isspace() and line[0] != "#" for line in lines):
-        return None  # a line at the top level: a new section
-    items = _split_items(lines, 0, len(lines), section)
-    if items is None or len(items) != last - first + 1 or items[0].line != 0 \
-            or _indent(items[0].text) != _indent(pieces[first].text):
-        return None
-    fresh = []
-    for old_piece, item in zip(pieces[first:last + 1], items):
-        if not isinstance(old_piece.path[1], int) and item.path != old_piece.path:
-            return None  # a key renamed
-        fresh.append(Piece(old_piece.path, item.text, pieces[first].line + item.line))
-    results = parse(fresh)
-    if any(r is None for r in results):
-        return None
-    doc = previous.doc
-    value = dict(doc.value)
-    container = value[section]
-    container = list(container) if isinstance(container, list) else dict(container)
-    value[section] = container
-    new = YamlDoc(value, file, dict(doc.positions), dict(doc.parts))
-    for piece, (item, positions, _) in zip(fresh, results):
-        container[piece.path[1]] = item  # a list piece's key is its index in the section
-        line, column = positions[()]
-        new.positions[piece.path] = (line + piece.line, column)
-        new.parts[piece.path] = (piece.line, positions)
-    new.changed = (doc, frozenset(p.path for p in fresh))
-    doc.changed = None  # the earlier version need not keep its own predecessor alive
-    moved, at = [], offsets[first]
-    for piece in fresh:
-        moved.append(at)
-        at += len(piece.text) + 1  # the items of a section follow each other, line after line
-    return Parsed(text, new, pieces[:first] + fresh + pieces[last + 1:],
-                  offsets[:first] + moved + [offset + grown for offset in offsets[last + 1:]])
-
-
-def _indent(text: str) -> int:
-    return len(text) - len(text.lstrip(" "))
-
-
-def _common_prefix(a: str, b: str, limit: int) -> int:
-    """Length of the common prefix of a and b (at most `limit`), by halving: each step one
-    C-level comparison of slices."""
-    low, high = 0, limit
-    if a[:high] == b[:high]:
-        return high
-    while high - low > 1:  # a[:low] == b[:low], a[:high] != b[:high]
-        mid = (low + high) // 2
-        if a[low:mid] == b[low:mid]:
-            low = mid
-        else:
-            high = mid
-    return low
-
-
-def _common_suffix(a: str, b: str, limit: int) -> int:
-    """Length of the common suffix of a and b (at most `limit`), the same way."""
-    low, high = 0, limit
-    if not high or a[len(a) - high:] == b[len(b) - high:]:
-        return high
-    while high - low > 1:  # the last `low` characters agree, the last `high` do not
-        mid = (low + high) // 2
-        if a[len(a) - mid:len(a) - low] == b[len(b) - mid:len(b) - low]:
-            low = mid
-        else:
-            high = mid
-    return low
+    node = yaml.ScalarNode(tag, value, event.start_mark, event.end_mark, style=event.style)
+    try:
+        value = constructor.construct_object(node, deep=True)
+    except Exception:  # e.g. 2025-02-30, or !!float x: PyYAML raises all kinds; validation says what is wrong
+        return str(node.value)
+    if isinstance(value, datetime.datetime):
+        return value.date().isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, float) and value != value:  # .nan is never meant
+        return str(node.value)
+    return value

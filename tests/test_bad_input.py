@@ -201,6 +201,17 @@ CASES: list[Case] = [
                                                   ("annotations:\n", "annotations: {}\nold-annotations:\n")),
          Expect(YAML, "sources: [daily]", "'sources' must be a mapping"),
          Expect(YAML, "annotations: {}", "'annotations' must be a list")),
+    # A field indented as far as the items, and values where items belong, are errors at their
+    # line, never dropped silently (annotations.yaml is parsed in pieces here).
+    case("mis-indented-items", yaml_edits(
+        ("    relations:\n      - {type: investor", "  relations:\n      - {type: investor"),
+        ("    date: 2025-06-12\nevents:", "date: 2025-06-12\nevents:"),
+        add_annotations("""
+              - just a note
+            """)),
+         Expect(YAML, "  relations:", "'relations' is not an entity"),
+         Expect(YAML, "date: 2025-06-12\nevents:", "probably a field of reference 'filing' above"),
+         Expect(YAML, "  - just a note", "annotation 3 must be a mapping")),
     # ---- duplicates -----------------------------------------------------------------------------
     case("duplicate-keys", {
         YAML: edited(GOOD_ANNOTATIONS + "site:\n  title: Again\n",

@@ -79,7 +79,20 @@ Later, Scale said the deal was final again, and Meta agreed.
 """Version 1 of the one article; its body starts on line 6."""
 
 VERSION_1 = {"annotations.yaml": ANNOTATIONS, "content/articles/deal.md": STORY}
-HEADING = "## Dossier changes against `HEAD~1`"
+
+
+def against(repo: Path, base: str = "HEAD~1", quote: str = "`") -> str:
+    """Which base the report says it used: the git ref and its commit."""
+    return f"git ref {quote}{base}{quote} (commit {git(repo, 'rev-parse', '--short', base).strip()})"
+
+
+def heading(repo: Path, base: str = "HEAD~1") -> str:
+    return f"## Dossier changes against {against(repo, base)}"
+
+
+def said(repo: Path, base: str = "HEAD~1") -> str:
+    """The line diff starts its stderr with."""
+    return f"diff against {against(repo, base, quote=chr(39))}"
 
 
 def git(repo: Path, *args: str) -> str:
@@ -139,8 +152,8 @@ KIND = ("    kind: context\n    note: Scale", "    kind: opinion\n    note: Scal
 def test_the_same_commit_has_no_changes(repo):
     result = diff(repo, base="HEAD")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == ["## Dossier changes against `HEAD`", "", "No changes against `HEAD`."]
-    assert result.stderr == ""
+    assert result.stdout.splitlines() == [heading(repo, "HEAD"), "", f"No changes against {against(repo, 'HEAD')}."]
+    assert result.stderr.splitlines() == [said(repo, "HEAD")]
 
 
 def test_annotations_added_and_removed(repo):
@@ -151,7 +164,7 @@ def test_annotations_added_and_removed(repo):
     result = diff(repo)
     assert result.returncode == 0
     assert result.stdout.splitlines() == [
-        HEADING, "",
+        heading(repo), "",
         "Annotations: 1 added, 1 removed · Pages: 2 changed", "",
         "### Annotations", "",
         "- added `agreed` in `deal`: context on “and Meta agreed”",
@@ -159,7 +172,7 @@ def test_annotations_added_and_removed(repo):
         "### Pages whose output changes", "",
         "- changed: `/articles/deal/`, `/claims/`",
     ]
-    assert result.stderr == ""
+    assert result.stderr.splitlines() == [said(repo)]
 
 
 def test_a_verdict_changed_with_an_update_is_fine(repo):
@@ -170,7 +183,7 @@ def test_a_verdict_changed_with_an_update_is_fine(repo):
     result = diff(repo)
     assert result.returncode == 0
     assert result.stdout.splitlines() == [
-        HEADING, "",
+        heading(repo), "",
         "Annotations: 1 changed · Pages: 8 changed", "",
         "### Annotations", "",
         "- changed `price` in `deal`: verdict **accurate** → **mostly-accurate**; note changed; "
@@ -179,7 +192,7 @@ def test_a_verdict_changed_with_an_update_is_fine(repo):
         "- changed: `/`, `/articles/`, `/articles/deal/`, `/claims/`, `/claims/deal-amount/`, `/compare/`, "
         "`/corrections/`, `/references/`",
     ]
-    assert result.stderr == ""
+    assert result.stderr.splitlines() == [said(repo)]
 
 
 def test_a_verdict_changed_without_an_update_is_an_error_at_its_line(repo):
@@ -191,6 +204,7 @@ def test_a_verdict_changed_without_an_update_is_an_error_at_its_line(repo):
     hint = ("(the corrections log must say why: add an entry under 'updates:', "
             "e.g. {date: YYYY-MM-DD, summary: what changed and why})")
     assert result.stderr.splitlines() == [
+        said(repo),
         "annotations.yaml:34:5: error: the verdict of claim 'deal-amount' changed from 'accurate' to 'mixed' "
         "without a new entry under 'updates' " + hint,
         "annotations.yaml:41:5: error: the verdict of annotation 'price' changed from 'accurate' to 'inaccurate' "
@@ -198,7 +212,7 @@ def test_a_verdict_changed_without_an_update_is_an_error_at_its_line(repo):
         "2 errors, 0 warnings",
     ]
     assert result.stdout.splitlines() == [
-        HEADING, "",
+        heading(repo), "",
         "- **Error:** `annotations.yaml:34:5`: the verdict of claim 'deal-amount' changed from 'accurate' to 'mixed' "
         "without a new entry under 'updates' " + hint,
         "- **Error:** `annotations.yaml:41:5`: the verdict of annotation 'price' changed from 'accurate' to "
@@ -222,7 +236,8 @@ def test_rewording_an_old_update_does_not_explain_a_new_verdict(repo):
                                            ("Checked against the filing.", "Mixed; the filing gives a range."))})
     result = diff(repo)
     assert result.returncode == 1
-    assert result.stderr.splitlines()[0].startswith(
+    assert result.stderr.splitlines()[0] == said(repo)
+    assert result.stderr.splitlines()[1].startswith(
         "annotations.yaml:41:5: error: the verdict of annotation 'price' changed from 'accurate' to 'mixed' without")
     assert ("- changed `price` in `deal`: verdict **accurate** → **mixed**; new update 2025-07-01 “Mixed; the "
             "filing gives a range.”; update 2025-07-01 “Checked against the filing.” removed"
@@ -237,7 +252,7 @@ def test_an_edited_article_body_is_a_warning_naming_the_article_and_the_passage(
                "“was final. Later, Scale said the deal was final” → “was final. Later, Scale denied the "
                "deal was final” (restore the article's text; say what is wrong in annotations.yaml instead)")
     assert result.stdout.splitlines() == [
-        "## Dossier changes against `HEAD`", "",
+        heading(repo, "HEAD"), "",
         "- **Warning:** " + warning, "",
         "Articles: 1 changed · Pages: 3 changed", "",
         "### Articles", "",
@@ -245,12 +260,13 @@ def test_an_edited_article_body_is_a_warning_naming_the_article_and_the_passage(
         "### Pages whose output changes", "",
         "- changed: `/articles/deal/`, `/entities/meta/`, `/entities/scale/`",  # their mentions quote the sentence
     ]
-    assert result.stderr.splitlines() == [warning.replace("`", "").replace(": evidence", ": warning: evidence"),
+    assert result.stderr.splitlines() == [said(repo, "HEAD"),
+                                          warning.replace("`", "").replace(": evidence", ": warning: evidence"),
                                           "0 errors, 1 warning"]
     strict = diff(repo, "--strict", base="HEAD")
     assert strict.returncode == 1
     assert strict.stdout.splitlines()[2] == "- **Error:** " + warning
-    assert strict.stderr.splitlines()[0].startswith("content/articles/deal.md:8: error: evidence is immutable")
+    assert strict.stderr.splitlines()[1].startswith("content/articles/deal.md:8: error: evidence is immutable")
 
 
 def test_a_body_edit_that_breaks_a_quote_is_still_named(repo):
@@ -258,6 +274,7 @@ def test_a_body_edit_that_breaks_a_quote_is_still_named(repo):
     result = diff(repo, base="HEAD")
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
+        said(repo, "HEAD"),
         'annotations.yaml:39:5: error: the quote is not in content/articles/deal.md; the nearest passage (line 6) '
         'is "paid $14.8 billion" (the article says \'$14.8\', the quote says \'$14.3\': copy the article\'s '
         "exact words)",
@@ -268,7 +285,7 @@ def test_a_body_edit_that_breaks_a_quote_is_still_named(repo):
         "0 errors, 1 warning",
     ]
     assert result.stdout.splitlines() == [
-        "## Dossier changes against `HEAD`", "",
+        heading(repo, "HEAD"), "",
         "- **Error:** the dossier does not build (1 error, the first: `annotations.yaml:39:5`: the quote is not in "
         "content/articles/deal.md; the nearest passage (line 6) is \"paid \\$14.8 billion\"); only what could be "
         "loaded is compared (no quote positions, no pages)",
@@ -286,7 +303,7 @@ def test_a_quote_re_anchored_elsewhere_names_the_old_and_new_line(repo):
     result = diff(repo)
     assert result.returncode == 0
     assert result.stdout.splitlines() == [
-        HEADING, "",
+        heading(repo), "",
         "Annotations: 1 changed · Pages: 1 changed", "",
         "### Annotations", "",
         "- changed `final` in `deal`: suffix “.” → “again,”; quote re-anchored from line 6 to line 8 "
@@ -302,9 +319,9 @@ def test_a_kind_change_and_front_matter_are_ordinary_changes(repo):
                                                            "title: The Meta deal\nauthor: A. Writer\n"))})
     result = diff(repo)
     assert result.returncode == 0
-    assert result.stderr == ""
+    assert result.stderr.splitlines() == [said(repo)]
     assert result.stdout.splitlines() == [
-        HEADING, "",
+        heading(repo), "",
         "Annotations: 1 changed · Articles: 1 changed · Pages: 9 changed", "",
         "### Annotations", "",
         "- changed `final` in `deal`: kind **context** → **opinion**", "",
@@ -341,7 +358,7 @@ def test_claims_entities_relations_events_references_and_sources(repo):
     result = diff(repo)
     assert result.returncode == 0
     assert result.stdout.splitlines() == [
-        HEADING, "",
+        heading(repo), "",
         "Claims: 1 added, 1 changed · Entities: 1 added, 1 changed · Relations: 1 added, 1 changed · "
         "Events: 1 added, 1 changed · References: 1 added, 1 changed · Sources: 1 added, 1 changed · "
         "Pages: 2 added, 12 changed", "",
@@ -369,12 +386,12 @@ def test_claims_entities_relations_events_references_and_sources(repo):
         "- changed: `/`, `/articles/`, `/articles/deal/`, `/claims/`, `/claims/deal-amount/`, `/compare/`, "
         "`/entities/`, `/entities/meta/`, `/entities/scale/`, `/references/`, `/sources/`, `/timeline/`",
     ]
-    assert result.stderr == ""
+    assert result.stderr.splitlines() == [said(repo)]
     commit(repo, {"annotations.yaml": ANNOTATIONS})  # and back: the same items, removed
     result = diff(repo)
     assert result.returncode == 0
     assert result.stdout.splitlines() == [
-        HEADING, "",
+        heading(repo), "",
         "Claims: 1 removed, 1 changed · Entities: 1 removed, 1 changed · Relations: 1 removed, 1 changed · "
         "Events: 1 removed, 1 changed · References: 1 removed, 1 changed · Sources: 1 removed, 1 changed · "
         "Pages: 2 removed, 12 changed", "",
@@ -417,7 +434,7 @@ def test_page_lists_are_capped(tmp_path):
                                                      "entities/scale/", "references/", "search/", "sources/",
                                                      "timeline/"] + [f"entities/e{i:02d}/" for i in range(60)])
     assert result.stdout.splitlines() == [
-        f"## Dossier changes against `{base}`", "",
+        f"## Dossier changes against the folder `{base}`", "",
         f"Site settings: 1 changed · Pages: {len(urls)} changed", "",
         "### Site settings", "",
         "- changed `site`: title “Test dossier” → “Another dossier”", "",
@@ -433,7 +450,7 @@ def test_a_template_change_lists_the_pages_it_changes(make_dossier):
     result = run("diff", str(base), "--source", str(head))
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
-        f"## Dossier changes against `{base}`", "",
+        f"## Dossier changes against the folder `{base}`", "",
         "Pages: 1 changed", "",
         "### Pages whose output changes", "",
         "- changed: `/sources/`",
@@ -447,15 +464,16 @@ def test_templates_that_do_not_render(make_dossier):
     result = diff(head, base=str(base))  # an old base's templates: render its pages with today's
     assert result.returncode == 0
     assert result.stdout.splitlines() == [
-        f"## Dossier changes against `{base}`", "",
+        f"## Dossier changes against the folder `{base}`", "",
         "- **Note:** the base's templates do not render with this version of Dossier (layouts/sources.html:2: error: "
         "template error while rendering /sources/: 'no\\_such\\_variable' is undefined (check the variable names the "
         "template uses)), so its pages were rendered with the current ones: template changes are not listed", "",
-        f"No changes against `{base}`.",
+        f"No changes against the folder `{base}`.",
     ]
     result = diff(base, base=str(head))  # the dossier's own: it does not build
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
+        f"diff against the folder '{head}'",
         "layouts/sources.html:2: error: template error while rendering /sources/: 'no_such_variable' is undefined "
         "(check the variable names the template uses)",
         "error: the dossier does not build: 1 error; compared only what could be loaded (no pages)",
@@ -472,7 +490,7 @@ def test_diff_against_a_folder_lists_what_changed(make_dossier):
     result = diff(head, base=str(base))
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
-        f"## Dossier changes against `{base}`", "",
+        f"## Dossier changes against the folder `{base}`", "",
         "Annotations: 1 changed · Pages: 2 changed", "",
         "### Annotations", "",
         "- changed `final` in `deal`: quote “the deal was final” → “and Meta agreed”; suffix “.” → "
@@ -480,8 +498,58 @@ def test_diff_against_a_folder_lists_what_changed(make_dossier):
         "### Pages whose output changes", "",
         "- changed: `/articles/deal/`, `/claims/`",
     ]
-    same = run("diff", str(head), "--source", str(head))
-    assert same.returncode == 0 and same.stdout.splitlines()[2:] == [f"No changes against `{head}`."]
+    assert result.stderr.splitlines() == [f"diff against the folder '{base}'"]
+
+
+# ---- which base: a git ref always, a folder only outside the dossier ------------------------
+
+def run_in(folder: Path, *args: str) -> subprocess.CompletedProcess:
+    """build.py run from `folder`, as the Check workflow runs it from the clone's top."""
+    result = subprocess.run([sys.executable, str(BUILD_PY), *args], capture_output=True, text=True, cwd=folder,
+                            env=build_env(), timeout=120)
+    print(result.stdout, result.stderr, sep="\n----- stderr -----\n")
+    assert "Traceback" not in result.stderr, result.stderr
+    return result
+
+
+@pytest.fixture
+def planted(repo):
+    """A pull request against origin/main that changes a verdict without an update and edits
+    the evidence, and commits a folder named origin/main/ holding a copy of its own dossier."""
+    git(repo, "update-ref", "refs/remotes/origin/main", "HEAD")
+    changed = {"annotations.yaml": edit(ANNOTATIONS, ("    verdict: accurate\n    note: The", "    verdict: mixed\n    note: The")),
+               "content/articles/deal.md": edit(STORY, ("Later, Scale said", "Later, Scale denied"))}
+    return commit(repo, {**changed, **{f"origin/main/{path}": text for path, text in changed.items()}})
+
+
+def test_a_git_ref_is_the_base_even_when_a_folder_has_its_name(planted):
+    result = run_in(planted, "diff", "origin/main", "--strict")
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert lines[0] == heading(planted, "origin/main")
+    assert lines[2].startswith("- **Error:** `annotations.yaml:41:5`: the verdict of annotation 'price' changed")
+    assert lines[3].startswith("- **Error:** `content/articles/deal.md:8`: evidence is immutable")
+    assert lines[4] == "- **Note:** a folder named origin/main exists too; it was not used: a git ref always comes first"
+    assert result.stderr.splitlines()[0] == said(planted, "origin/main")
+
+
+def test_without_the_ref_a_folder_inside_the_dossier_is_never_the_base(planted):
+    git(planted, "update-ref", "-d", "refs/remotes/origin/main")  # e.g. a shallow clone that did not fetch it
+    result = run_in(planted, "diff", "origin/main", "--strict")
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.splitlines() == [
+        "error: 'origin/main' is no git ref, and the folder origin/main is inside the dossier being compared (.): "
+        "a change could bring its own copy there (give a git ref, e.g. origin/main, or a folder outside the dossier; "
+        "in a shallow clone, fetch the base first, e.g. git fetch origin main)"]
+
+
+def test_the_dossier_itself_is_never_the_base(repo, tmp_path):
+    (tmp_path / "link").symlink_to(repo)  # the same folder by another name
+    for base, source in ((".", "."), (str(repo), "."), (str(tmp_path / "link"), "."), (".", str(tmp_path / "link"))):
+        result = run_in(repo, "diff", base, "--source", source)
+        assert result.returncode == 1 and result.stdout == "", (base, source)
+        assert result.stderr.startswith(f"error: '{base}' is no git ref, and the folder {base} is the dossier being "
+                                        f"compared ({source}) (give a git ref"), (base, source)
 
 
 # ---- what diff cannot compare --------------------------------------------------------------
@@ -526,7 +594,7 @@ def test_a_dossier_in_a_subfolder_of_the_repository(tmp_path):
     result = diff(root / "site")
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
-        HEADING, "",
+        heading(root), "",
         "Annotations: 1 changed · Pages: 4 changed", "",
         "### Annotations", "",
         "- changed `final` in `deal`: kind **context** → **opinion**", "",
@@ -543,12 +611,13 @@ def test_a_base_that_does_not_build_is_compared_as_far_as_it_loads(repo):
     first = ('annotations.yaml:39:5: error: the quote is not in content/articles/deal.md; the nearest passage (line 6) '
              'is "paid $14.3 billion"')
     assert result.stderr.splitlines() == [
+        said(repo),
         first + " (the article says '$14.3', the quote says '$15': copy the article's exact words)",
         "error: the base (HEAD~1) does not build: 1 error; compared only what could be loaded (no quote positions, "
         "no pages)",
     ]
     assert result.stdout.splitlines() == [
-        HEADING, "",
+        heading(repo), "",
         "- **Error:** the base (HEAD\\~1) does not build (1 error, the first: `annotations.yaml:39:5`: the quote is "
         "not in content/articles/deal.md; the nearest passage (line 6) is \"paid \\$14.3 billion\"); only what could "
         "be loaded is compared (no quote positions, no pages)", "",
@@ -564,8 +633,9 @@ def test_a_base_whose_annotations_cannot_be_read_stops(repo):
     result = diff(repo)
     assert result.returncode == 1 and result.stdout == ""
     lines = result.stderr.splitlines()
-    assert lines[0].startswith("annotations.yaml:2:1: error: YAML syntax error")
-    assert lines[1:] == ["error: the base (HEAD~1) does not build, and its annotations.yaml cannot be read, so there "
+    assert lines[0] == said(repo)
+    assert lines[1].startswith("annotations.yaml:2:1: error: YAML syntax error")
+    assert lines[2:] == ["error: the base (HEAD~1) does not build, and its annotations.yaml cannot be read, so there "
                          "is nothing to compare (compare against another ref)"]
 
 
@@ -602,7 +672,7 @@ def test_diff_reads_the_base_without_touching_the_working_tree_or_the_index(repo
     assert git(repo, "status", "--porcelain") == status == "MM content/articles/deal.md\n?? notes.txt\n"
     assert git(repo, "rev-parse", "HEAD") == head
     assert result.stdout.splitlines() == [  # the working tree is what is compared, not the index
-        HEADING, "",
+        heading(repo), "",
         "Annotations: 1 changed · Articles: 1 changed · Pages: 9 changed", "",
         "### Annotations", "",
         "- changed `final` in `deal`: kind **context** → **opinion**", "",

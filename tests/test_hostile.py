@@ -371,6 +371,10 @@ BAD_URLS = {
     "protocol-relative": "//evil.example.org/",
     "http-without-slashes": "http:javascript:alert(1)",
     "tab-inside": "java\tscript:alert(1)",
+    "backslash-for-slash": "https:/\\evil.example.org/",
+    "backslash-as-host": "https://\\evil.example.org/",
+    "no-host": "https://",
+    "control-character": "https://example.org/\x01",
 }
 
 
@@ -412,6 +416,60 @@ def test_build_refuses_a_base_url_option_that_is_not_http(value, make_dossier, t
     assert result.returncode == 1, result.stderr
     assert "--base-url" in result.stderr and "http" in result.stderr
     assert not out.exists()
+
+
+def test_a_tag_that_does_not_fit_its_value_is_an_error_never_a_crash(make_dossier):
+    """PyYAML's constructors raise on '!!bool Meta' or '!!timestamp The filing' (exit 2 before)."""
+    source = make_dossier({
+        "annotations.yaml": annotations_with("annotations: []\n").replace("name: Meta", "name: !!bool Meta")
+        .replace("title: The filing", "title: !!timestamp The filing"),
+        "content/articles/deal.md": "---\ntitle: !!int The deal\nsource: daily\nkind: news\n---\nMeta bought a stake.\n"})
+    result = check(source)
+    assert result.returncode == 1, result.stderr
+    assert "internal error" not in result.stderr
+    for where, value, tag in (("annotations.yaml:13:11", "Meta", "!!bool"), ("annotations.yaml:17:12", "The filing", "!!timestamp"),
+                              ("content/articles/deal.md:2:8", "The deal", "!!int")):
+        assert (f"{where}: error: '{value}' is not a value of the YAML tag '{tag}' (remove the tag, or write a value "
+                "of that kind)") in result.stderr.splitlines(), result.stderr
+
+
+# ---- the base URL: 404.html links from its path ----------------------------------------------
+
+BAD_BASE_URLS = {
+    "empty-segment": "https://example.org//evil.example.org/",  # 404.html: <script src="//evil.example.org/static/…">
+    "escaped-slashes": "https://example.org/%2F%2Fevil.example.org/",
+    "user-name": "https://example.org@evil.example.org/",
+    "query": "https://example.org/?next=//evil.example.org/",
+    "fragment": "https://example.org/#//evil.example.org/",
+    "dot-segments": "https://example.org/a/../../",
+    "unclosed-ipv6": "https://[::1/",  # urlsplit raised ValueError: exit 2
+}
+
+
+@pytest.mark.parametrize("value", BAD_BASE_URLS.values(), ids=BAD_BASE_URLS.keys())
+def test_a_base_url_that_could_send_404_links_elsewhere_is_refused(value, make_dossier, tmp_path):
+    """In annotations.yaml (an error at its line) and as --base-url (exit 1): no site is built."""
+    out = tmp_path / "public"
+    source = make_dossier({"annotations.yaml": annotations_with("annotations: []\n").replace(BASE_URL, value)})
+    result = build(source, out, "--no-search")
+    assert result.returncode == 1, result.stderr
+    assert re.search(rf"^annotations\.yaml:3:3: error: base_url: '{re.escape(value)}' .+ \(write the address the site "
+                     r"is published at, e\.g\. https://owner\.github\.io/repo/\)$", result.stderr, re.M), result.stderr
+    assert not out.exists()
+    result = build(make_dossier(name="plain"), out, "--base-url", value, "--no-search")
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.startswith(f"error: --base-url '{value}' "), result.stderr
+    assert not out.exists()
+
+
+def test_a_raw_control_character_is_an_error_at_its_line(make_dossier):
+    source = make_dossier({
+        "annotations.yaml": annotations_with("annotations: []\n").replace("title: The filing", "title: The\x80filing"),
+        "content/articles/deal.md": "---\ntitle: The\x85deal\x01\nsource: daily\nkind: news\n---\nMeta bought a stake.\n"})
+    result = check(source)
+    assert result.returncode == 1, result.stderr
+    assert "annotations.yaml:17:15: error: YAML does not allow the control character U+0080 in a file" in result.stderr
+    assert "content/articles/deal.md:2:16: error: YAML does not allow the control character U+0001 in a file" in result.stderr
 
 
 # ---- pathological Markdown -----------------------------------------------------------------
@@ -458,3 +516,86 @@ def test_an_annotation_on_a_one_megabyte_line_anchors(make_dossier, tmp_path):
     assert time.perf_counter() - started < 60
     page = (tmp_path / "public/articles/long-line/index.html").read_text(encoding="utf-8")
     assert re.search(r'<mark[^>]*data-annotation="needle"[^>]*>the needle here</mark>', page)
+
+
+# ---- nesting: exit 1 at the line, never a crash --------------------------------------------
+
+def indented_mappings(levels: int, indent: int) -> str:
+    """`levels` mappings, each indented one space under the one before (starting on a new line)."""
+    return "\n" + "\n".join(" " * (indent + i) + f"k{i}:" for i in range(levels)) + " x"
+
+
+DEEP_VALUES = {
+    "flow-lists-1000": "[" * 1_000 + "]" * 1_000,
+    "flow-lists-100000": "[" * 100_000 + "]" * 100_000,
+    "flow-mappings-100000": "{a: " * 100_000 + "}" * 100_000,
+    "unclosed-flow-lists-100000": "[" * 100_000,
+    "block-lists-100000": "\n      " + "- " * 100_000 + "x",
+    "indented-mappings-1000": indented_mappings(1_000, 6),
+}
+
+
+def deep_dossier(make_dossier, value: str, front_matter_value: str) -> Path:
+    """The deep value as the quote of an annotation, and as an article's author."""
+    return make_dossier({
+        "annotations.yaml": annotations_with("annotations:\n  - {id: fine, article: deal, quote: Meta, kind: context}\n")
+        + "  - id: deep\n    article: deal\n    kind: context\n    quote: " + value + "\n",
+        "content/articles/deep.md": ("---\ntitle: Deep\nsource: daily\nkind: news\nauthor: " + front_matter_value
+                                     + "\n---\nMeta bought a stake.\n").encode()})
+
+
+@pytest.mark.parametrize("name", DEEP_VALUES)
+def test_deep_nesting_is_an_error_at_its_line_in_annotations_and_front_matter(name, make_dossier):
+    value = DEEP_VALUES[name]
+    source = deep_dossier(make_dossier, value, value.replace("\n      ", "\n  "))
+    result = check(source)
+    assert result.returncode == 1, result.stderr
+    assert "internal error" not in result.stderr and "RecursionError" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if "nesting deeper than 50 levels" in line]
+    assert len(errors) == 2, result.stderr
+    text = (source / "annotations.yaml").read_text()
+    first = text[:text.index("quote: " + value[:10])].count("\n") + 1
+    match = re.match(r"annotations\.yaml:(\d+):\d+: error: nesting deeper than 50 levels \(.+\)$", errors[0])
+    assert match and first <= int(match[1]) <= first + 51, errors[0]
+    match = re.match(r"content/articles/deep\.md:(\d+):\d+: error: nesting deeper than 50 levels \(.+\)$", errors[1])
+    assert match and 5 <= int(match[1]) <= 5 + 51, errors[1]
+
+
+def test_nesting_of_fifty_levels_is_still_read(make_dossier):
+    """The limit is on depth, not on the brackets: 47 lists in an annotation's quote are 50 levels."""
+    source = deep_dossier(make_dossier, "[" * 47 + "x" + "]" * 47, "Someone")
+    result = check(source)
+    assert "nesting deeper" not in result.stderr
+    assert "annotations.yaml:24:5: error: 'quote' must be a string, not a list" in result.stderr, result.stderr
+
+
+ALIASES = {
+    # an anchor 30 levels deep, repeated 30 levels down: each half is fine, the whole is 60+ levels
+    "alias-of-a-deep-block": ("note: &deep " + "[" * 30 + "x" + "]" * 30,
+                              "note: " + "[" * 30 + "*deep" + "]" * 30, "nesting deeper than 50 levels"),
+    "alias-inside-itself": ("note: &self {again: *self}", "note: x", "the alias '*self' is inside the block it repeats"),
+    "alias-inside-itself-list": ("note: &self [x, [*self]]", "note: x", "the alias '*self' is inside the block it repeats"),
+}
+
+
+@pytest.mark.parametrize("name", ALIASES)
+def test_aliases_cannot_nest_deeply_or_contain_themselves(name, make_dossier):
+    first, second, message = ALIASES[name]
+    source = make_dossier({"annotations.yaml": annotations_with(f"""
+        annotations:
+          - id: one
+            article: deal
+            quote: Meta
+            kind: context
+            {first}
+          - id: two
+            article: deal
+            quote: stake
+            kind: context
+            {second}
+        """)})
+    result = check(source)
+    assert result.returncode == 1, result.stderr
+    assert "internal error" not in result.stderr
+    line = 29 if message.startswith("nesting") else 24
+    assert re.search(rf"^annotations\.yaml:{line}:\d+: error: {re.escape(message)} \(.+\)$", result.stderr, re.M), result.stderr

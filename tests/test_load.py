@@ -1,13 +1,16 @@
 """Loading: bytes → text, front matter → YAML with positions, folders → raw documents."""
 from __future__ import annotations
 
+import datetime
+
 import pytest
+import yaml
 
 from dossier.load import load_dossier, read_text, split_front_matter
 from dossier.site import Config, check
 from dossier.yamltree import parse_yaml
 
-from conftest import BASE_ANNOTATIONS, BASE_ARTICLE, dedent, formatted
+from conftest import BASE_ANNOTATIONS, BASE_ARTICLE, ROOT, dedent, formatted
 
 
 # ---- bytes → text -------------------------------------------------------------------------
@@ -173,6 +176,29 @@ def test_empty_yaml_document_is_no_error():
     doc, problems = parse_yaml("", "annotations.yaml")
     assert problems == []
     assert doc.value is None
+
+
+def _as_parse_yaml_reads(value):
+    """yaml.safe_load's value as parse_yaml gives it: dates as ISO strings, keys as written."""
+    if isinstance(value, dict):
+        return {str(k): _as_parse_yaml_reads(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_as_parse_yaml_reads(v) for v in value]
+    return value.isoformat() if isinstance(value, datetime.date) else value
+
+
+@pytest.mark.parametrize("text", [
+    (ROOT / "annotations.yaml").read_text(encoding="utf-8"),
+    (ROOT / "tests/golden/sample/annotations.yaml").read_text(encoding="utf-8"),
+    "a: &x {b: 1, c: [1, 2.5, true, null, ~]}\nd: *x\ne: [*x, *x]\n",
+    "{a: [b, {c: d}], e: 'f', g: \"h\\u00e9\", i: [], j: {}, k: ''}\n",
+    "- - - x\n  - y\n- {? z : 1}\n- !!str 2025\n- ! 12\n- 0x1f\n- 1_000\n- .inf\n- -.5e3\n",
+    "a:\n  b:\n    - c: 1\n      d: >\n        folded\n        text\n  e: 2025-06-12\n  f: |\n    kept\n",
+], ids=["repository", "golden-sample", "aliases", "flow", "sequences-and-tags", "block-scalars"])
+def test_parse_yaml_reads_values_as_pyyaml_does(text):
+    doc, problems = parse_yaml(text, "annotations.yaml")
+    assert problems == []
+    assert doc.value == _as_parse_yaml_reads(yaml.safe_load(text))
 
 
 # ---- the dossier folder -------------------------------------------------------------------

@@ -1,6 +1,8 @@
 """Validation: every problem at once, each with file, line, what is wrong and how to fix it."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from dossier.model import PartialDate
@@ -151,6 +153,46 @@ def test_url_fields_must_be_http_or_https(field, value, line):
         "(write a full address starting with https:// or http://)"]
 
 
+@pytest.mark.parametrize("value, problem", [
+    ("https://example.org//evil.example/", "has an empty path segment ('//')"),  # 404.html would load from evil.example
+    ("https://example.org/test//", "has an empty path segment ('//')"),
+    ("https://example.org@evil.example/", "has a user name or password ('…@' before the host)"),
+    ("https://example.org/test/?page=1", "has a query ('?…')"),
+    ("https://example.org/test/#top", "has a fragment ('#…')"),
+    ("https://example.org/%2F%2Fevil.example/", "has an escaped '/', '\\' or '.' in its path (%2F, %5C, %2E)"),
+    ("https://example.org/%2e%2e/", "has an escaped '/', '\\' or '.' in its path (%2F, %5C, %2E)"),
+    ("https://example.org/test/../", "has a '..' path segment"),
+    ("https://example.org:0/", "has an invalid port"),
+    ("https://[::1/", "has an invalid host"),
+    ("https://bücher.example/", "has an invalid host 'bücher.example' (letters, digits, '-' and '.'; an international name "
+                                "in its xn-- form)"),
+    ("https://example.org/café/", "has 'é' in its path (percent-encode it)"),
+    ("https://example.org/100%/", "has a '%' that does not start an escape like %20"),
+    ("https://example.org/\u0080/", "contains a space or a control character"),
+])
+def test_base_url_must_be_the_plain_address_of_a_site(value, problem):
+    text = BASE_ANNOTATIONS.replace("https://example.org/test/", json.dumps(value))
+    assert where(text) == [("annotations.yaml", 3, f"base_url: '{value}' {problem}",
+                            "write the address the site is published at, e.g. https://owner.github.io/repo/")]
+
+
+@pytest.mark.parametrize("value", ["https://owner.github.io/repo", "http://127.0.0.1:8000/", "https://[::1]:8443/a%20b/",
+                                   "https://xn--bcher-kva.example/dossier/", "https://example.org/a_b/c~d/"])
+def test_base_url_of_any_plain_form_is_accepted(value):
+    inputs, diagnostics = validate_strings(BASE_ANNOTATIONS.replace("https://example.org/test/", value))
+    assert diagnostics == []
+    assert inputs.annotations.site.base_url == value.rstrip("/") + "/"
+
+
+@pytest.mark.parametrize("value", ["https:/\\evil.example/", "https://\\evil.example/", "https://", "https:///evil.example/",
+                                   "https://evil.example/\\x", "https://evil.example/\u0001", "https:// evil.example/"])
+def test_url_fields_refuse_backslashes_control_characters_and_a_missing_host(value):
+    text = (BASE_ANNOTATIONS.replace("https://example.org/test/", json.dumps(value))
+            .replace("https://example.org/filing", json.dumps(value)))
+    assert [(line, message) for _, line, message, _ in where(text)] == [
+        (3, f"base_url: '{value}' is not an http(s) URL"), (18, f"url: '{value}' is not an http(s) URL")]
+
+
 def test_javascript_url_in_front_matter_is_refused():
     assert problems(articles={"deal": article("Meta text.\n", extra="url: javascript:alert(1)\n")}) == [
         "content/articles/deal.md:5:1: error: url: 'javascript:alert(1)' is not an http(s) URL "
@@ -161,6 +203,142 @@ def test_annotations_file_that_is_a_list_is_an_error():
     assert problems("- id: one\n  article: deal\n") == [
         "annotations.yaml:1:1: error: annotations.yaml must be a mapping with site, sources, entities, references, events, "
         "claims and annotations (start the file with 'site:' and the other sections, not with a list or a value)"]
+
+
+# ---- values where an item belongs: nothing is dropped silently ----------------------------
+
+INDENTED = """\
+site:
+  title: T
+sources:
+  daily:
+    name: The Daily
+    rating: reliable
+    rationale: R.
+entities:
+  meta:
+    name: Meta
+    type: company
+  scale-ai:
+    name: Scale AI
+    type: company
+  relations:
+    - {type: investor, target: meta}
+references:
+  filing:
+    title: The filing
+annotations: []
+"""
+
+
+def test_a_field_outdented_to_the_items_is_an_error_naming_the_item_above():
+    assert where(INDENTED) == [(
+        "annotations.yaml", 15, "'relations' is not an entity (it has no name/type); check the indentation: "
+        "it is probably a field of entity 'scale-ai' above", "indent 'relations:' as far as the other fields of 'scale-ai'")]
+
+
+def test_fields_outdented_below_an_empty_item_name_it():
+    text = INDENTED.replace("  scale-ai:\n    name: Scale AI\n    type: company\n", "  scale-ai:\n  name: Scale AI\n  type: company\n")
+    assert [(line, message) for _, line, message, _ in where(text)] == [
+        (12, "entity 'scale-ai' is empty; check the indentation of the fields below it ('name', 'type', 'relations')"),
+        (13, "'name' is not an entity (it has no name/type); check the indentation: it is probably a field of entity 'scale-ai' above"),
+        (14, "'type' is not an entity (it has no name/type); check the indentation: it is probably a field of entity 'scale-ai' above"),
+        (15, "'relations' is not an entity (it has no name/type); check the indentation: it is probably a field of entity 'scale-ai' above")]
+
+
+@pytest.mark.parametrize("text, line, key, owner", [
+    (INDENTED.replace("  relations:\n    - {type", "relations:\n    - {type"), 15, "relations", "entity 'scale-ai'"),
+    (INDENTED.replace("    title: The filing\n", "    title: The filing\nurl: https://example.org/\n"), 20, "url",
+     "reference 'filing'"),
+    (INDENTED.replace("  title: T\n", "  title: T\nbase_url: https://example.org/\n"), 3, "base_url", "'site'"),
+], ids=["entity", "reference", "site"])
+def test_a_field_outdented_to_the_top_level_names_the_item_above(text, line, key, owner):
+    assert [(n, message, hint) for _, n, message, hint in where(text) if key in message] == [
+        (line, f"unknown field '{key}'; check the indentation: it is probably a field of {owner} above",
+         f"indent '{key}:' as far as the other fields of {owner}")]
+
+
+def test_a_relation_field_outdented_to_its_entity_names_the_relation():
+    text = INDENTED.replace("  relations:\n    - {type: investor, target: meta}\n",
+                            "    relations:\n    - type: investor\n      target: meta\n    since: 2025\n")
+    assert where(text) == [("annotations.yaml", 18, "unknown field 'since'; check the indentation: it is probably "
+                            "a field of relation 1 of entity 'scale-ai' above",
+                            "indent 'since:' as far as the other fields of relation 1 of entity 'scale-ai'")]
+
+
+def test_a_value_where_an_item_belongs_is_an_error_in_every_section():
+    text = dedent("""
+        site:
+          title: T
+        sources:
+          daily: The Daily
+        entities:
+          meta: [Meta, company]
+          scale-ai:
+            name: Scale AI
+            type: company
+            relations: [meta]
+        references:
+          filing:
+        events:
+          - 2025-06-12
+        claims:
+          stake:
+            statement: S
+            verdict: accurate
+            cite: [filing]
+            updates: [2025-07-01]
+        annotations:
+          - just a note
+          -
+        """)
+    errors = [(line, message) for _, line, message, _ in where(text)]
+    assert [e for e in errors if "must be a mapping" in e[1] or "is empty" in e[1]] == [
+        (4, "source 'daily' must be a mapping of fields, not a string"),
+        (6, "entity 'meta' must be a mapping of fields, not a list"),
+        (10, "relation 1 of entity 'scale-ai' must be a mapping of fields (type/target), not a string"),
+        (12, "reference 'filing' is empty"),
+        (14, "event 1 must be a mapping of fields (date/title), not a string"),
+        (20, "update 1 of claim 'stake' must be a mapping of fields (date/summary), not a string"),
+        (22, "annotation 1 must be a mapping of fields (id/article/quote/kind), not a string"),
+        (23, "annotation 2 must be a mapping of fields (id/article/quote/kind), not empty")]
+
+
+def test_yaml_tags_that_would_change_or_drop_a_value_are_errors_at_their_line():
+    errors = where(annotations_with("""
+        annotations:
+          - id: one
+            article: deal
+            quote: !!binary TWV0YQ==
+            kind: !custom context
+            note: !!python/object/apply:os.system [echo]
+            cite: !!set {filing}
+            entities: !!seq [meta]
+        """))
+    assert [(line, message) for _, line, message, _ in errors if "tag" in message] == [
+        (22, "the YAML tag '!!binary' is not supported"), (23, "the YAML tag '!custom' is not supported"),
+        (24, "the YAML tag '!!python/object/apply:os.system' is not supported"), (25, "the YAML tag '!!set' is not supported")]
+    assert errors[0][3] == "remove it: a dossier holds plain text, numbers, dates, lists and mappings"
+
+
+def test_plain_yaml_tags_are_read_as_the_values_they_name():
+    inputs, diagnostics = validate_strings(articles={"deal": article("Meta text.\n", title="!!str 2025")})
+    assert diagnostics == []
+    assert inputs.articles["deal"].title == "2025"
+
+
+def test_an_alias_of_only_spaces_is_an_error_not_dropped():
+    assert problems(BASE_ANNOTATIONS.replace("    type: company\n", "    type: company\n    aliases: [Facebook, \"  \"]\n")) == [
+        "annotations.yaml:15:25: error: aliases: '  ' is only spaces (write the words as they occur in the articles, "
+        "or remove the entry)"]
+
+
+def test_a_yaml_merge_key_is_an_error_that_says_so():
+    text = BASE_ANNOTATIONS.replace("  meta:\n    name: Meta\n    type: company\n",
+                                    "  meta: &company\n    name: Meta\n    type: company\n  scale:\n    <<: *company\n    name: Scale\n")
+    assert [(line, message, hint) for _, line, message, hint in where(text) if "<<" in message] == [
+        (16, "unknown field '<<': YAML merge keys are not supported",
+         "write the fields out in full: each item says everything about itself")]
 
 
 # ---- verdicts -----------------------------------------------------------------------------
