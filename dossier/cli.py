@@ -12,7 +12,7 @@ from pathlib import Path
 from .diagnostics import Diagnostic, has_errors
 from .site import Config, build, check
 
-COMMANDS = ("build", "serve", "check", "diff", "annotate")
+COMMANDS = ("build", "serve", "check", "diff", "annotate", "coverage")
 HTTP_URL = re.compile(r"https?://[^\s/.?#]\S*")
 """What --base-url must look like: the schema's pattern for every URL field."""
 
@@ -36,6 +36,11 @@ def _parser(command: str) -> argparse.ArgumentParser:
     if command == "annotate":
         parser.add_argument("article", help="the article's slug (file name without .md)")
         parser.add_argument("quote", help="the words to annotate, copied from the article")
+        parser.add_argument("--title", action="store_true", help="the words are in the article's title, not its body")
+    if command == "coverage":
+        parser.add_argument("articles", nargs="*", metavar="ARTICLE", help="articles to report (slugs); default: all")
+        parser.add_argument("--min", default=None, metavar="P",
+                            help="exit 1 when an article has less than P percent of its sentences annotated")
     return parser
 
 
@@ -48,6 +53,9 @@ def main(argv: list[str]) -> int:
         if command == "annotate":
             from .annotate import run_annotate
             return run_annotate(args)
+        if command == "coverage":
+            from .coverage import run_coverage
+            return run_coverage(args)
         if command == "diff":
             from .changes import run_diff
             return run_diff(args)
