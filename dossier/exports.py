@@ -183,7 +183,10 @@ def _claim_of(d: Dossier, article) -> dict:
         claim: dict[str, Any] = {"@type": "Claim", "appearance": _appearance(d, article, brief=True)}
         source = d.sources.get(article.source)
     elif original is article:  # a copy of something the dossier does not hold: its author is unknown here
-        return {"@type": "Claim", "appearance": _appearance(d, article)}
+        appearance = _appearance(d, article, brief=True)
+        if article.source in d.sources:  # the republisher: where the words appeared, not who wrote them
+            appearance["publisher"] = _organization(d.sources[article.source].name, d.sources[article.source].url)
+        return {"@type": "Claim", "appearance": appearance}
     else:
         claim = {"@type": "Claim", "appearance": [_appearance(d, original), _appearance(d, article)],
                  "firstAppearance": _appearance(d, original)}

@@ -158,37 +158,49 @@ def _render_chunk(token: Token, env: dict) -> tuple[str, list[str]]:
     held: list[str] = []  # note references that wait for the entity link to close
     trailing: list[str] = []
     open_link = None
-    in_run = False  # an unannotated run's <span> is open; it closes before any other tag
+    open_run = None  # the unannotated run whose <span> is open: it wraps the entity links inside it,
+    run_in_link = False  # unless it was opened inside one (then it closes first)
 
     def close_run() -> None:
-        nonlocal in_run
-        if in_run:
+        nonlocal open_run
+        if open_run is not None:
             out.append("</span>")
-            in_run = False
+            open_run = None
 
     for a, b in zip(points, points[1:]):
         if a in deco.before:
             close_run()
             out.append(deco.before[a])
         link = next((l for l in links if l[0] <= a and b <= l[1]), None)
+        mark = next((m for m in marks if m.start <= a and b <= m.end), None)
+        run = next((r for r in runs if r[0] <= a and b <= r[1]), None)
         if link is not open_link:
-            close_run()
             if open_link is not None:
-                out.append("</a>" + "".join(held))
-                held = []
+                if run_in_link:
+                    close_run()
+                out.append("</a>")
+                if held:
+                    close_run()
+                    out.append("".join(held))
+                    held = []
             if link is not None:
+                if open_run is not None and not (open_run[0] <= link[0] and link[1] <= open_run[1]):
+                    close_run()
+                if open_run is None and run is not None and run[0] <= link[0] and link[1] <= run[1]:
+                    out.append(UNANNOTATED)  # the run around the link
+                    open_run, run_in_link = run, False
                 out.append(f'<a class="entity-link" href="{html.escape(link[2])}" title="{html.escape(link[3])}">')
             open_link = link
         piece = html.escape(token.content[a - chunk.start:b - chunk.start], quote=False)
-        mark = next((m for m in marks if m.start <= a and b <= m.end), None)
         if mark is not None and mark.ids:
             close_run()
             css = f' class="{mark.css}"' if mark.css else ""
             out.append(f'<mark{css} data-annotation="{" ".join(mark.ids)}">{piece}</mark>')
-        elif any(start <= a and b <= end for start, end in runs):
-            if not in_run:
+        elif run is not None:
+            if run is not open_run:
+                close_run()
                 out.append(UNANNOTATED)
-                in_run = True
+                open_run, run_in_link = run, open_link is not None
             out.append(piece)
         else:
             close_run()
@@ -201,9 +213,12 @@ def _render_chunk(token: Token, env: dict) -> tuple[str, list[str]]:
                 trailing.append(deco.after[b])
             else:
                 out.append(deco.after[b])
-    close_run()
     if open_link is not None:
-        out.append("</a>" + "".join(held))
+        if run_in_link:
+            close_run()
+        out.append("</a>")
+    close_run()
+    out.append("".join(held))
     return "".join(out), trailing
 
 
