@@ -98,7 +98,7 @@ def generate(out: Path, n: int, seed: int = 1) -> None:
     names = entity_names(max(1, n // 5))
     refs = [f"ref-{i}" for i in range(n)]
     yaml_lines = ["site:", "  title: Synthetic dossier", "  base_url: https://example.org/bench/", "  language: en",
-                  "  description: A generated dossier for benchmarks.", "sources:"]
+                  "  description: A generated dossier for benchmarks.", "  published: 2025-01-01", "sources:"]
     for s in range(10):
         yaml_lines += [f"  source-{s}:", f"    name: Source {s}", f"    rating: {('reliable', 'mixed', 'unreliable', 'unknown')[s % 4]}",
                        "    rationale: Generated."]
@@ -146,6 +146,8 @@ def generate(out: Path, n: int, seed: int = 1) -> None:
                                f"    cite: [{refs[(a + k) % n]}]"]
             else:
                 yaml_lines.append("    note: A generated note.")
+    yaml_lines.append("assessments:")
+    yaml_lines += [f"  article-{a:05d}: {{summary: A generated bottom line.}}" for a in range(n)]
     (out / "annotations.yaml").write_text("\n".join(yaml_lines) + "\n", encoding="utf-8")
 
 

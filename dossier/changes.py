@@ -26,16 +26,17 @@ from .report import Report, against, render_markdown, render_stop
 from .snapshot import Stop, Version, load_version, locate_base, page_digests
 
 SECTIONS: dict[str, tuple[str, ...]] = {
-    "annotations": ("article", "kind", "verdict", "quote", "prefix", "suffix", "anchor", "claim", "note", "cite",
+    "annotations": ("article", "field", "kind", "verdict", "quote", "prefix", "suffix", "anchor", "claim", "note", "cite",
                     "entities", "updates"),
-    "claims": ("statement", "verdict", "note", "cite", "entities", "updates"),
+    "claims": ("statement", "verdict", "key", "note", "cite", "entities", "updates"),
     "articles": ("title", "source", "kind", "url", "author", "published", "retrieved", "republishes", "body"),
+    "assessments": ("summary", "updated"),
     "entities": ("name", "type", "aliases", "summary", "wikidata"),
     "relations": ("since", "until", "share", "note", "cite"),
     "events": ("date", "title", "summary", "entities", "cite"),
     "references": ("title", "publisher", "author", "url", "date", "accessed", "archive", "quote", "note"),
     "sources": ("name", "rating", "rationale", "url", "disclosures"),
-    "site": ("title", "base_url", "language", "description"),
+    "site": ("title", "base_url", "language", "description", "summary", "published"),
     "pages": (),
 }
 """Each section of the report and the fields compared in it, in report order."""
@@ -52,6 +53,8 @@ class Spot:
     exact: str
     before: str
     after: str
+    field: str = "body"
+    """`title` when the quote anchored in the article's title."""
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,7 @@ def _sections(v: Version) -> dict[str, dict[str, Any]]:
                 n += 1
             relations[f"{key} {n}" if n > 1 else key] = (owner_id, relation)
     return {"annotations": {ann.id: ann for ann in a.annotations}, "claims": a.claims, "articles": v.articles,
+            "assessments": a.assessments,
             "entities": a.entities, "relations": relations, "events": {e.id: e for e in a.events},
             "references": a.references, "sources": a.sources, "site": {"site": a.site}}
 
@@ -164,22 +168,25 @@ def _value(item: Any, name: str) -> Any:
 
 
 def _moved(annotation_id: str, old: Version, new: Version) -> tuple[Spot, Spot] | None:
-    """Where the quote anchored before and now, if it now matches other words or another
-    occurrence of them (lines shifted by an edit above do not count: the edit is reported)."""
+    """Where the quote anchored before and now, if it now matches other words, another
+    occurrence of them, or the same words in the title instead of the body or the other way
+    round (lines shifted by an edit above do not count: the edit is reported)."""
     if old.anchors is None or new.anchors is None:
         return None
     was, now = old.anchors.get(annotation_id), new.anchors.get(annotation_id)
     if was is None or now is None:
         return None
-    if (was.annotation.article, _squash(was.exact), _occurrence(was, old)) == \
-            (now.annotation.article, _squash(now.exact), _occurrence(now, new)):
+    if (was.annotation.article, was.annotation.field, _squash(was.exact), _occurrence(was, old)) == \
+            (now.annotation.article, now.annotation.field, _squash(now.exact), _occurrence(now, new)):
         return None
     return _spot(was), _spot(now)
 
 
 def _occurrence(anchor: Anchor, version: Version) -> int:
     """Which occurrence of its words the quote matched: 0 for the first."""
-    return version.texts[anchor.annotation.article].count(anchor.exact, 0, anchor.span.start)
+    slug = anchor.annotation.article
+    text = version.articles[slug].title if anchor.annotation.field == "title" else version.texts[slug]
+    return text.count(anchor.exact, 0, anchor.span.start)
 
 
 def _spot(anchor: Anchor) -> Spot:
@@ -189,7 +196,7 @@ def _spot(anchor: Anchor) -> Spot:
     space_before = " " if anchor.prefix[-1:].isspace() else ""  # "said **final**" but "**final**."
     space_after = " " if anchor.suffix[:1].isspace() else ""
     return Spot(anchor.line, _squash(anchor.exact), "…" * cut_before + " ".join(before[-4:]) + space_before,
-                space_after + " ".join(after[:4]) + "…" * cut_after)
+                space_after + " ".join(after[:4]) + "…" * cut_after, anchor.annotation.field)
 
 
 def _verdict_problem(section: str, key: str, was: Any, now: Any) -> list[Diagnostic]:

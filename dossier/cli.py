@@ -14,7 +14,7 @@ from .interrupt import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, handle_sig
 from .site import Config, build, check
 from .write import OutputError, guard_output
 
-COMMANDS = ("build", "serve", "check", "diff", "annotate", "new")
+COMMANDS = ("build", "serve", "check", "diff", "annotate", "new", "coverage")
 EXIT_BUG = 2
 """Exit code for a bug in Dossier, and for nothing else."""
 EXIT_USAGE = 64
@@ -33,7 +33,7 @@ def _parser(command: str, prog: str = "build.py") -> argparse.ArgumentParser:
     parser = _Parser(prog=f"{prog} {command}" if command != "build" else prog,
                      description=f"Dossier: {command} an annotated dossier.",
                      epilog=f"commands: {prog} [build] | serve | check | diff BASE | annotate ARTICLE "
-                            f"QUOTE | new DIR; '{prog} COMMAND --help' for each"
+                            f"QUOTE | coverage [ARTICLE…] | new DIR; '{prog} COMMAND --help' for each"
                      if command == "build" else None)
     if command == "new":
         return _new_parser(parser, prog)
@@ -53,6 +53,11 @@ def _parser(command: str, prog: str = "build.py") -> argparse.ArgumentParser:
     if command == "annotate":
         parser.add_argument("article", help="the article's slug (file name without .md)")
         parser.add_argument("quote", help="the words to annotate, copied from the article")
+        parser.add_argument("--title", action="store_true", help="the words are in the article's title, not its body")
+    if command == "coverage":
+        parser.add_argument("articles", nargs="*", metavar="ARTICLE", help="articles to report (slugs); default: all")
+        parser.add_argument("--min", default=None, metavar="P",
+                            help="exit 1 when an article has less than P percent of its sentences annotated")
     return parser
 
 
@@ -79,6 +84,9 @@ def main(argv: list[str], prog: str = "build.py") -> int:
         if command == "annotate":
             from .annotate import run_annotate
             return run_annotate(args)
+        if command == "coverage":
+            from .coverage import run_coverage
+            return run_coverage(args)
         if command == "diff":
             from .changes import run_diff
             return run_diff(args)

@@ -12,7 +12,8 @@ from typing import Any
 from markupsafe import Markup
 
 from . import urls
-from .model import KIND_LABELS, VERDICT_LABELS, VERDICTS, Anchor, Dossier, PartialDate
+from .coverage import totals
+from .model import KIND_LABELS, VERDICT_LABELS, VERDICTS, Anchor, Dossier, PartialDate, original_of
 
 MOTIVATIONS = {"fact-check": "assessing", "context": "commenting", "correction": "editing",
                "boilerplate": "classifying", "opinion": "classifying"}
@@ -150,7 +151,12 @@ def _review(d: Dossier, url: str, reviewed: str, verdict: str, claim: dict, upda
                          "alternateName": VERDICT_LABELS[verdict]},
         "itemReviewed": claim,
         "author": {"@type": "Organization", "name": d.site.title, "url": d.site.base_url}}
-    if updates:  # the latest correction; never the build's date
+    # When the review was first published: its first logged change, else the day the dossier's
+    # fact checks were published (check requires one); the latest change. Never the build's date.
+    published = min((u.date for u in updates), default=None) or d.site.published
+    if published:
+        review["datePublished"] = published.iso
+    if updates:
         review["dateModified"] = max(u.date for u in updates).iso
     return review
 
@@ -158,21 +164,36 @@ def _review(d: Dossier, url: str, reviewed: str, verdict: str, claim: dict, upda
 def claim_reviews(d: Dossier, slug: str) -> list[dict]:
     """One ClaimReview per fact check in the article, in text order."""
     resolved = d.articles[slug]
-    article = resolved.article
-    source = d.sources.get(article.source)
+    claim = _claim_of(d, resolved.article)
     reviews = []
     for anc in resolved.anchors:
         ann = anc.annotation
         if ann.kind != "fact-check" or not ann.verdict:
             continue
-        claim: dict[str, Any] = {"@type": "Claim", "appearance": _appearance(d, article, brief=True)}
-        if source:
-            claim["author"] = _organization(source.name, source.url)
-        review = _review(d, absolute(d, urls.annotation(slug, ann.id)), anc.exact, ann.verdict, claim, ann.updates)
-        if article.published:
-            review["datePublished"] = article.published.iso
-        reviews.append(review)
+        reviews.append(_review(d, absolute(d, urls.annotation(slug, ann.id)), anc.exact, ann.verdict, claim, ann.updates))
     return reviews
+
+
+def _claim_of(d: Dossier, article) -> dict:
+    """The Claim an article's fact checks review. Its author is whoever first published the
+    words: for a republication, the original's publisher (the republisher is an appearance,
+    the original the first), or nobody named when the dossier does not hold the original."""
+    original = original_of(d, article)
+    if original is article and article.kind != "republication":
+        claim: dict[str, Any] = {"@type": "Claim", "appearance": _appearance(d, article, brief=True)}
+        source = d.sources.get(article.source)
+    elif original is article:  # a copy of something the dossier does not hold: its author is unknown here
+        appearance = _appearance(d, article, brief=True)
+        if article.source in d.sources:  # the republisher: where the words appeared, not who wrote them
+            appearance["publisher"] = _organization(d.sources[article.source].name, d.sources[article.source].url)
+        return {"@type": "Claim", "appearance": appearance}
+    else:
+        claim = {"@type": "Claim", "appearance": [_appearance(d, original), _appearance(d, article)],
+                 "firstAppearance": _appearance(d, original)}
+        source = d.sources.get(original.source)
+    if source:
+        claim["author"] = _organization(source.name, source.url)
+    return claim
 
 
 def claim_page_review(d: Dossier, claim_id: str) -> dict:
@@ -224,7 +245,8 @@ def dossier_data(d: Dossier) -> dict:
     return {
         "version": 1,
         "site": {"title": site.title, "base_url": site.base_url, "language": site.language,
-                 "description": site.description},
+                 "description": site.description, "summary": site.summary, "published": _iso(site.published)},
+        "coverage": dict(zip(("sentences", "annotated"), totals(d))),
         "sources": [{"id": s.id, "permalink": absolute(d, urls.source(s.id)), "name": s.name, "url": s.url,
                      "rating": s.rating, "rationale": s.rationale, "disclosures": list(s.disclosures),
                      "articles": [a.slug for a in d.index.articles_by_source.get(s.id, [])]}
@@ -234,6 +256,7 @@ def dossier_data(d: Dossier) -> dict:
         "claims": [{"id": c.id, "permalink": absolute(d, urls.claim(c.id)), "statement": c.statement,
                     "verdict": c.verdict, "rating": VERDICTS[c.verdict], "label": VERDICT_LABELS[c.verdict],
                     "note": c.note, "cite": list(c.cite), "entities": list(c.entities), "updates": _updates(c.updates),
+                    "key": c.key,
                     "tellings": [a.annotation.id for a in d.index.anchors_by_claim.get(c.id, [])]}
                    for c in sorted(d.claims.values(), key=lambda c: c.id)],
         "entities": [_entity_data(d, e) for e in sorted(d.entities.values(), key=lambda e: e.id)],
@@ -262,13 +285,23 @@ def _article_data(d: Dossier, slug: str) -> dict:
             "kind": a.kind, "url": a.url, "author": a.author, "published": _iso(a.published),
             "retrieved": _iso(a.retrieved), "republishes": a.republishes, "words": r.words,
             "annotations": [anc.annotation.id for anc in r.anchors],
-            "mentions": dict(sorted(mentions.items())), "text": r.text}
+            "mentions": dict(sorted(mentions.items())), "text": r.text, "coverage": _coverage_data(r.coverage),
+            "assessment": _assessment_data(d.assessments.get(slug))}
+
+
+def _coverage_data(c) -> dict:
+    return {"sentences": c.sentences, "annotated": c.annotated, "title_annotated": c.title_annotated,
+            "unannotated": [{"start": start, "end": end, "line": line} for start, end, line in c.unannotated]}
+
+
+def _assessment_data(a) -> dict | None:
+    return {"summary": a.summary, "updated": _iso(a.updated)} if a else None
 
 
 def _annotation_data(d: Dossier, anc: Anchor) -> dict:
     ann = anc.annotation
     return {"id": ann.id, "permalink": absolute(d, urls.annotation(ann.article, ann.id)), "article": ann.article,
-            "kind": ann.kind, "verdict": ann.verdict, "rating": VERDICTS[ann.verdict] if ann.verdict else None,
+            "field": ann.field, "kind": ann.kind, "verdict": ann.verdict, "rating": VERDICTS[ann.verdict] if ann.verdict else None,
             "label": VERDICT_LABELS[ann.verdict] if ann.verdict else KIND_LABELS.get(ann.kind, ann.kind),
             "number": anc.number, "line": anc.line,
             "position": {"start": anc.span.start, "end": anc.span.end},

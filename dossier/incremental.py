@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import drift, publish, urls
+from .coverage import figures
 from .diagnostics import Diagnostic, has_errors, sort_diagnostics
 from .load import ANNOTATIONS_FILE, ARTICLES_DIR, list_markdown, read_annotations
 from .model import Dossier, Inputs
@@ -401,6 +402,7 @@ def _structure_changed(old: Dossier, new: Dossier) -> bool:
 def _affected(old: Dossier, new: Dossier, pages: list[Page]) -> list[Page]:
     """The pages an edit of articles or annotations can change."""
     changed = {slug for slug, r in new.articles.items() if old.articles.get(slug) != r}
+    changed |= {slug for slug in new.articles if _bottom_line(old, slug) != _bottom_line(new, slug)}
     entities, claims = set(), set()
     for d in (old, new):
         for slug in changed:
@@ -418,4 +420,12 @@ def _affected(old: Dossier, new: Dossier, pages: list[Page]) -> list[Page]:
             changed |= (tellers[0] | tellers[1]) & set(new.articles)
     wanted = set(LIST_PAGES) | {urls.article(s) for s in changed} | {urls.entity(e) for e in entities} \
         | {urls.claim(c) for c in claims}
+    if figures(old) != figures(new):  # content pages may state them
+        wanted |= {urls.page(slug) for slug in new.pages}
     return [page for page in pages if page.url in wanted]
+
+
+def _bottom_line(d: Dossier, slug: str) -> tuple | None:
+    """What an article page shows of its assessment (its place in annotations.yaml aside)."""
+    assessment = d.assessments.get(slug)
+    return (assessment.summary, assessment.updated) if assessment else None

@@ -68,6 +68,13 @@ class Decorations:
     """offset → HTML inserted before the text at that offset (annotation link targets)."""
     after: dict[int, str] = field(default_factory=dict)
     """offset → HTML inserted after the text ending at that offset (note references)."""
+    unannotated: tuple[tuple[int, int], ...] = ()
+    """Disjoint, sorted (start, end) runs of sentences no annotation examines, shown faintly
+    marked on request; they never overlap a mark."""
+
+
+UNANNOTATED = '<span class="un">'
+"""Opens a piece of an unannotated run (a short class: a page has dozens of them)."""
 
 
 def _validate_link(url: str) -> bool:
@@ -133,40 +140,73 @@ def _render_chunk(token: Token, env: dict) -> tuple[str, list[str]]:
     chunk: Chunk = env["chunks"][chunk_index]
     marks = env["marks_by_chunk"].get(chunk_index, ())
     links = env["links_by_chunk"].get(chunk_index, ())
+    runs = env["runs_by_chunk"].get(chunk_index, ())
     befores, afters = env["before_at"], env["after_at"]  # the offsets, sorted
     befores = befores[bisect.bisect_left(befores, chunk.start):bisect.bisect_left(befores, chunk.end)]
     afters = afters[bisect.bisect_right(afters, chunk.start):bisect.bisect_right(afters, chunk.end)]
-    if not (marks or links or befores or afters):  # most text: nothing to weave in
-        return html.escape(token.content, quote=False), []
+    if not (marks or links or befores or afters):  # most text: nothing, or only unannotated runs, to weave in
+        return _with_runs(token.content, chunk, runs), []
     cuts = {chunk.start, chunk.end, *befores, *afters}
     for mark in marks:
         cuts.update((max(mark.start, chunk.start), min(mark.end, chunk.end)))
     for start, end, _, _ in links:
         cuts.update((start, end))
+    for start, end in runs:
+        cuts.update((max(start, chunk.start), min(end, chunk.end)))
     points = sorted(cuts)
     out: list[str] = []
     held: list[str] = []  # note references that wait for the entity link to close
     trailing: list[str] = []
     open_link = None
+    open_run = None  # the unannotated run whose <span> is open: it wraps the entity links inside it,
+    run_in_link = False  # unless it was opened inside one (then it closes first)
+
+    def close_run() -> None:
+        nonlocal open_run
+        if open_run is not None:
+            out.append("</span>")
+            open_run = None
+
     for a, b in zip(points, points[1:]):
         if a in deco.before:
+            close_run()
             out.append(deco.before[a])
         link = next((l for l in links if l[0] <= a and b <= l[1]), None)
+        mark = next((m for m in marks if m.start <= a and b <= m.end), None)
+        run = next((r for r in runs if r[0] <= a and b <= r[1]), None)
         if link is not open_link:
             if open_link is not None:
-                out.append("</a>" + "".join(held))
-                held = []
+                if run_in_link:
+                    close_run()
+                out.append("</a>")
+                if held:
+                    close_run()
+                    out.append("".join(held))
+                    held = []
             if link is not None:
+                if open_run is not None and not (open_run[0] <= link[0] and link[1] <= open_run[1]):
+                    close_run()
+                if open_run is None and run is not None and run[0] <= link[0] and link[1] <= run[1]:
+                    out.append(UNANNOTATED)  # the run around the link
+                    open_run, run_in_link = run, False
                 out.append(f'<a class="entity-link" href="{html.escape(link[2])}" title="{html.escape(link[3])}">')
             open_link = link
         piece = html.escape(token.content[a - chunk.start:b - chunk.start], quote=False)
-        mark = next((m for m in marks if m.start <= a and b <= m.end), None)
         if mark is not None and mark.ids:
+            close_run()
             css = f' class="{mark.css}"' if mark.css else ""
             out.append(f'<mark{css} data-annotation="{" ".join(mark.ids)}">{piece}</mark>')
+        elif run is not None:
+            if run is not open_run:
+                close_run()
+                out.append(UNANNOTATED)
+                open_run, run_in_link = run, open_link is not None
+            out.append(piece)
         else:
+            close_run()
             out.append(piece)
         if b in deco.after:
+            close_run()
             if open_link is not None:
                 held.append(deco.after[b])
             elif chunk.kind == "code" or b == chunk.end:
@@ -174,8 +214,26 @@ def _render_chunk(token: Token, env: dict) -> tuple[str, list[str]]:
             else:
                 out.append(deco.after[b])
     if open_link is not None:
-        out.append("</a>" + "".join(held))
+        if run_in_link:
+            close_run()
+        out.append("</a>")
+    close_run()
+    out.append("".join(held))
     return "".join(out), trailing
+
+
+def _with_runs(content: str, chunk: Chunk, runs) -> str:
+    """A chunk's text with its pieces of unannotated runs wrapped, and nothing else woven in."""
+    if not runs:
+        return html.escape(content, quote=False)
+    out, at = [], chunk.start
+    for start, end in runs:
+        start, end = max(start, chunk.start), min(end, chunk.end)
+        out += (html.escape(content[at - chunk.start:start - chunk.start], quote=False), UNANNOTATED,
+                html.escape(content[start - chunk.start:end - chunk.start], quote=False), "</span>")
+        at = end
+    out.append(html.escape(content[at - chunk.start:], quote=False))
+    return "".join(out)
 
 
 MD = _new_parser()
@@ -237,12 +295,29 @@ def render_body(parsed: ParsedBody, decorations: Decorations = Decorations()) ->
     for link in decorations.links:
         links_by_chunk.setdefault(_chunk_at(starts, link[0]), []).append(link)
     env = {"decorations": decorations, "chunks": parsed.chunks, "marks_by_chunk": marks_by_chunk,
-           "links_by_chunk": links_by_chunk, "before_at": sorted(decorations.before), "after_at": sorted(decorations.after)}
+           "links_by_chunk": links_by_chunk, "runs_by_chunk": _by_chunk(parsed.chunks, starts, decorations.unannotated),
+           "before_at": sorted(decorations.before), "after_at": sorted(decorations.after)}
     return MD.renderer.render(parsed.tokens, MD.options, env)
 
 
 def _chunk_at(starts: list[int], offset: int) -> int:
     return max(0, bisect.bisect_right(starts, offset) - 1)
+
+
+def _by_chunk(chunks: tuple[Chunk, ...], starts: list[int], runs) -> dict[int, list[tuple[int, int]]]:
+    """Chunk index → the runs that reach into it (not into line breaks); the runs are sorted
+    and disjoint, so this walks each chunk at most once per run that ends in it."""
+    out: dict[int, list[tuple[int, int]]] = {}
+    i = 0
+    for run in runs:
+        i = max(i, _chunk_at(starts, run[0]))
+        while i < len(chunks) and chunks[i].start < run[1]:
+            if chunks[i].end > run[0] and chunks[i].kind != "break":
+                out.setdefault(i, []).append(run)
+            if chunks[i].end > run[1]:
+                break
+            i += 1
+    return out
 
 
 @lru_cache(maxsize=4096)
@@ -257,9 +332,36 @@ def render_inline(text: str) -> str:
     return MD.renderInline(text or "")
 
 
-def annotated_body_html(parsed: ParsedBody, anchors, mentions, entity_names: dict[str, str], entity_href) -> str:
+def annotated_body_html(parsed: ParsedBody, anchors, mentions, entity_names: dict[str, str], entity_href,
+                        unannotated: tuple[tuple[int, int], ...] = ()) -> str:
     """An article body with each anchored quote highlighted, note references after each
-    quote, and the linked entity mentions (`entity_href(id)` gives the link)."""
+    quote, the linked entity mentions (`entity_href(id)` gives the link) and the runs of
+    unannotated sentences wrapped."""
+    before, after = _note_inserts(anchors)
+    links = tuple((m.span.start, m.span.end, entity_href(m.entity), entity_names[m.entity]) for m in mentions if m.linked)
+    return render_body(parsed, Decorations(disjoint_marks(anchors), links, before, after, unannotated))
+
+
+def annotated_title_html(title: str, anchors) -> str:
+    """The title (plain text, not Markdown) with its annotations' marks and note references;
+    "" without anchors, so the page shows the title as it is."""
+    if not anchors:
+        return ""
+    before, after = _note_inserts(anchors)
+    marks = disjoint_marks(anchors)
+    points = sorted({0, len(title), *before, *after, *(p for m in marks for p in (m.start, m.end))})
+    out = []
+    for a, b in zip(points, points[1:]):
+        out.append(before.get(a, ""))
+        piece = html.escape(title[a:b], quote=False)
+        mark = next((m for m in marks if m.start <= a and b <= m.end), None)
+        out.append(f'<mark class="{mark.css}" data-annotation="{" ".join(mark.ids)}">{piece}</mark>' if mark else piece)
+        out.append(after.get(b, ""))
+    return "".join(out)
+
+
+def _note_inserts(anchors) -> tuple[dict[int, str], dict[int, str]]:
+    """(offset → link targets before a quote, offset → note references after one)."""
     from .model import icon_of, label_of  # the vocabulary of kinds and verdicts
     before: dict[int, str] = {}
     after: dict[int, str] = {}
@@ -271,8 +373,7 @@ def annotated_body_html(parsed: ParsedBody, anchors, mentions, entity_names: dic
             f'<a class="note-ref k-{ann.kind}{verdict}" href="#note_{ann.id}" id="ref_{ann.id}" data-note="{ann.id}" '
             f'aria-label="Note {anc.number}: {html.escape(label_of(ann))}">'
             f'<span aria-hidden="true">{icon_of(ann)}</span>{anc.number}</a>')
-    links = tuple((m.span.start, m.span.end, entity_href(m.entity), entity_names[m.entity]) for m in mentions if m.linked)
-    return render_body(parsed, Decorations(disjoint_marks(anchors), links, before, after))
+    return before, after
 
 
 def disjoint_marks(anchors) -> tuple[Highlight, ...]:

@@ -118,6 +118,11 @@ class Site:
     """BCP 47 language tag of the content, e.g. `en`."""
     description: str
     """One or two sentences on what the dossier covers."""
+    summary: str = ""
+    """"What we know": the dossier's bottom line (Markdown), first on the home page."""
+    published: PartialDate | None = None
+    """When the dossier's fact checks were first published: the ClaimReview `datePublished`
+    of every fact check without an `updates:` entry."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +228,8 @@ class Claim(Located):
     location: Location
     fields: tuple[tuple[str, int, int], ...] = ()
     """(field, line, column) of each field as written: errors point at the field."""
+    key: bool = False
+    """A key claim: listed under "What we know" on the home page."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,6 +255,8 @@ class Annotation(Located):
     """Where the `quote:` field is, for anchoring errors."""
     fields: tuple[tuple[str, int, int], ...] = ()
     """(field, line, column) of each field as written: errors point at the field."""
+    field: str = "body"
+    """What the quote is in: the article's `body`, or its `title` (a headline is a claim too)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,12 +282,27 @@ class Article(Located):
 
 
 @dataclass(frozen=True, slots=True)
+class Assessment(Located):
+    article: str
+    """Slug of the article it sums up."""
+    summary: str
+    """Two or three sentences on what holds up and what does not (Markdown)."""
+    updated: PartialDate | None
+    """When the summary last changed, if it says."""
+    location: Location
+    fields: tuple[tuple[str, int, int], ...] = ()
+    """(field, line, column) of each field as written: errors point at the field."""
+
+
+@dataclass(frozen=True, slots=True)
 class ContentPage:
     slug: str
     title: str
     description: str
     body: str
     location: Location
+    body_line: int = 1
+    """File line number of the body's first line."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,6 +316,8 @@ class Annotations:
     events: tuple[Event, ...]
     claims: dict[str, Claim]
     annotations: tuple[Annotation, ...]
+    assessments: dict[str, Assessment] = dataclasses.field(default_factory=dict)
+    """Article slug → its bottom line."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -343,6 +369,26 @@ class Mention:
 
 @pickled_by_fields
 @dataclass(frozen=True, slots=True)
+class Coverage:
+    """How much of an article the annotations examine, sentence by sentence (see coverage.py)."""
+
+    sentences: int
+    """Sentences in the article: the title counts as one, then each of the body's."""
+    annotated: int
+    """Those that an annotation's quote overlaps."""
+    title_annotated: bool
+    unannotated: tuple[tuple[int, int, int], ...]
+    """(start, end, file line) of each body sentence no quote overlaps, in text order; plain
+    tuples, as there are hundreds of thousands of them in a large dossier."""
+
+    @property
+    def percent(self) -> int:
+        """The share annotated, rounded down: the site never claims more than was examined."""
+        return self.annotated * 100 // self.sentences if self.sentences else 100
+
+
+@pickled_by_fields
+@dataclass(frozen=True, slots=True)
 class ResolvedArticle:
     article: Article
     text: str
@@ -354,6 +400,13 @@ class ResolvedArticle:
     words: int
     body_html: str = ""
     """The body as HTML with marks, note references and entity links (see render.article_body)."""
+    coverage: Coverage | None = None
+    title_html: str = ""
+    """The title as HTML with the marks and note references of its annotations; "" when it has none."""
+
+    def text_of(self, anchor: Anchor) -> str:
+        """The text an anchor's span refers to: the title's or the body's."""
+        return self.article.title if anchor.annotation.field == "title" else self.text
 
 
 @dataclass(frozen=True, slots=True)
@@ -405,6 +458,17 @@ class Dossier:
     timeline: tuple[TimelineEntry, ...]
     """Events and article publications, oldest first."""
     index: Index
+    assessments: dict[str, Assessment] = dataclasses.field(default_factory=dict)
+    """Article slug → its bottom line, for the articles that have one."""
+
+
+def original_of(d: Dossier, article: Article) -> Article:
+    """The article a republication copies, followed back to the first one in the dossier."""
+    seen = {article.slug}
+    while article.republishes in d.articles and article.republishes not in seen:
+        article = d.articles[article.republishes].article
+        seen.add(article.slug)
+    return article
 
 
 def label_of(annotation: Annotation) -> str:

@@ -98,24 +98,32 @@ def _timestamp(date: PartialDate) -> str:
 
 
 def article_feed_date(d: Dossier, slug: str) -> PartialDate | None:
-    """The latest date an article's entry knows: published, retrieved, or a correction to one of
-    its notes; None for an article with none of these (the feed then uses its own date)."""
+    """The latest date an article's entry knows: published, retrieved, the day the dossier's fact
+    checks were published, a correction to one of its notes, or its bottom line's update; None
+    for an article with none of these (the feed then uses its own date)."""
     resolved = d.articles[slug]
-    dates = [resolved.article.published, resolved.article.retrieved]
+    assessment = d.assessments.get(slug)
+    dates = [resolved.article.published, resolved.article.retrieved, d.site.published,
+             assessment.updated if assessment else None]
     dates += [u.date for anc in resolved.anchors for u in anc.annotation.updates]
     return max((x for x in dates if x), default=None)
 
 
 def feed_entries(d: Dossier) -> list[dict]:
-    """Articles, events and corrections, newest first; undated articles last, dated like the feed itself."""
+    """Articles, events and corrections, newest first by the date each entry is `updated`; an
+    undated entry is dated like the feed itself (its newest date)."""
     entries = []
     for slug, resolved in d.articles.items():
         a = resolved.article
         source = d.sources.get(a.source)
         counts = _tally(resolved.anchors)
+        coverage = resolved.coverage
+        assessment = d.assessments.get(slug)
         summary = (f"<p>Annotated copy of “{_x(a.title)}”" + (f", published by {_x(source.name)} (rated {source.rating})" if source else "")
                    + (f", {a.published.iso}" if a.published else ", date unknown") + ".</p>"
-                   + (f"<p>{len(resolved.anchors)} notes: {_x(counts)}.</p>" if resolved.anchors else ""))
+                   + (render_markdown(assessment.summary) if assessment else "")
+                   + (f"<p>{len(resolved.anchors)} notes: {_x(counts)}.</p>" if resolved.anchors else "")
+                   + f"<p>{coverage.annotated} of {coverage.sentences} sentences annotated ({coverage.percent}%).</p>")
         entries.append({"id": absolute(d, urls.article(slug)), "title": a.title, "date": article_feed_date(d, slug),
                         "published": a.published, "category": "article", "summary": summary})
     for event in d.events:
@@ -125,9 +133,11 @@ def feed_entries(d: Dossier) -> list[dict]:
         entries.append({"id": f"{absolute(d, urls.CORRECTIONS)}#{c.fragment}", "link": absolute(d, c.url),
                         "title": f"Correction: {c.label}", "date": c.update.date, "published": c.update.date,
                         "category": "correction", "summary": f"<p>{render_inline(c.update.summary)}</p>"})
-    dated = sorted((e for e in entries if e["date"]),  # dates as plain tuples: much faster to compare
-                   key=lambda e: (e["date"].year, e["date"].month, e["date"].day, e["id"]), reverse=True)
-    return dated + sorted((e for e in entries if not e["date"]), key=lambda e: e["id"])
+    # Dates as plain tuples: much faster to compare. An undated entry sorts as the newest date,
+    # which is what its <updated> says.
+    days = {id(e): (e["date"].year, e["date"].month, e["date"].day) for e in entries if e["date"]}
+    newest = max(days.values(), default=(0, 0, 0))
+    return sorted(entries, key=lambda e: (days.get(id(e), newest), e["id"]), reverse=True)
 
 
 def _tally(anchors: tuple[Anchor, ...]) -> str:

@@ -12,9 +12,11 @@ from jinja2.sandbox import SecurityError
 from markupsafe import Markup
 
 from . import urls
+from .coverage import figures, fill_figures
 from .diagnostics import Diagnostic, Location, error
 from .link import sentence_parts
-from .model import ENTITY_TYPES, KINDS, VERDICTS, Anchor, Article, Dossier, ResolvedArticle, Source
+from .markdown import render_markdown
+from .model import ENTITY_TYPES, KINDS, VERDICTS, Anchor, Article, Dossier, ResolvedArticle, Source, original_of
 from .publish import corrections
 from .templates import LayoutLoader, LayoutRefused, TemplateProblem, render_bounded
 
@@ -66,6 +68,8 @@ def render_page(env: jinja2.Environment, d: Dossier, page: Page) -> str:
         context.update(_entity_context(d, page.context["entity_id"]))
     if page.template == "claim.html":
         context.update(_claim_context(d, page.context["claim_id"]))
+    if page.template == "page.html":
+        context.update(_page_context(d, page.context["page"]))
     if page.template in LIST_CONTEXTS:
         context.update(LIST_CONTEXTS[page.template](d))
     try:
@@ -130,9 +134,21 @@ def tally(anchors) -> list[tuple[str, int]]:
 
 def _article_context(d: Dossier, resolved: ResolvedArticle, link: urls.Linker) -> dict:
     return {"resolved": resolved, "article": resolved.article, "source": d.sources.get(resolved.article.source),
-            "body": Markup(resolved.body_html), "anchors": resolved.anchors,
+            "body": Markup(resolved.body_html), "title_html": Markup(resolved.title_html), "anchors": resolved.anchors,
+            "coverage": resolved.coverage, "assessment": d.assessments.get(resolved.article.slug),
             "republished_by": d.index.republished_by.get(resolved.article.slug, []),
             "claim_tellers": claim_tellers(d, resolved)}
+
+
+def _page_context(d: Dossier, page) -> dict:
+    """A content page's body as HTML, its `{{ dossier.<figure> }}` placeholders filled in
+    (the page is Markdown, never a template: see coverage.FIGURES)."""
+    return {"page_body": Markup(render_markdown(fill_figures(page.body, figures(d))))}
+
+
+def _home_context(d: Dossier) -> dict:
+    return {"latest_events": d.events[-5:][::-1], "home_articles": list(d.articles.values())[:HOME_ARTICLES],
+            "figures": figures(d), "key_claims": [c for c in d.claims.values() if c.key]}
 
 
 MATRIX_COLUMNS = 40
@@ -177,7 +193,7 @@ def _claim_context(d: Dossier, claim_id: str) -> dict:
     tellings = []
     for anc in d.index.anchors_by_claim.get(claim_id, []):
         resolved = d.articles[anc.annotation.article]
-        before, _, after = sentence_parts(resolved.text, anc.span.start, anc.span.end)
+        before, _, after = sentence_parts(resolved.text_of(anc), anc.span.start, anc.span.end)
         tellings.append(Telling(anc, resolved.article, d.sources.get(resolved.article.source), before, after))
     publishers = sorted({original_of(d, t.article).source for t in tellings})
     reliable = [p for p in publishers if p in d.sources and d.sources[p].rating == "reliable"]
@@ -188,15 +204,6 @@ def _claim_context(d: Dossier, claim_id: str) -> dict:
     firsts = list({t.article.slug: t for t in reversed(dated) if t.article.published.first <= earliest_end}.values())[::-1]
     return {"claim": d.claims[claim_id], "tellings": tellings, "publishers": publishers, "reliable": reliable,
             "firsts": firsts, "undated": len(tellings) - len(dated), "articles": len({t.article.slug for t in tellings})}
-
-
-def original_of(d: Dossier, article: Article) -> Article:
-    """The article a republication copies, followed back to the first one in the dossier."""
-    seen = {article.slug}
-    while article.republishes in d.articles and article.republishes not in seen:
-        article = d.articles[article.republishes].article
-        seen.add(article.slug)
-    return article
 
 
 def claim_tellers(d: Dossier, resolved: ResolvedArticle) -> dict[str, int]:
@@ -222,8 +229,7 @@ def _compare_rows(d: Dossier, columns: list[ResolvedArticle]) -> list[tuple]:
 
 
 LIST_CONTEXTS = {
-    "index.html": lambda d: {"latest_events": d.events[-5:][::-1],
-                             "home_articles": list(d.articles.values())[:HOME_ARTICLES]},
+    "index.html": _home_context,
     "entities.html": lambda d: {"by_type": _entities_by_type(d)},
     "timeline.html": lambda d: {"years": _timeline_groups(d)},
     "claims.html": lambda d: {"groups": _claims_groups(d)},

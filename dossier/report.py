@@ -11,20 +11,21 @@ from .diagnostics import Diagnostic
 if TYPE_CHECKING:
     from .changes import Change, FieldChange
 
-TITLES = {"annotations": "Annotations", "claims": "Claims", "articles": "Articles", "entities": "Entities",
+TITLES = {"annotations": "Annotations", "claims": "Claims", "articles": "Articles", "assessments": "Assessments",
+          "entities": "Entities",
           "relations": "Relations", "events": "Events", "references": "References", "sources": "Sources",
           "site": "Site settings", "pages": "Pages"}
 VERBS = {"+": "added", "-": "removed", "~": "changed"}
 PAGE_LIST = 50
 """Pages listed per kind of change; the rest are counted."""
 
-LABEL_FIELDS = {"verdict", "kind", "rating", "type"}
+LABEL_FIELDS = {"verdict", "kind", "rating", "type", "field"}
 """Shown in bold, old → new."""
 PROSE_FIELDS = {"note", "summary", "rationale", "description"}
 """Markdown paragraphs: only said to have changed."""
 ID_FIELDS = {"article", "source", "claim", "republishes", "cite", "entities"}
 CODE_FIELDS = {"url", "archive", "base_url", "wikidata", "language"}
-DATE_FIELDS = {"date", "since", "until", "accessed", "published", "retrieved"}
+DATE_FIELDS = {"date", "since", "until", "accessed", "published", "retrieved", "updated"}
 
 
 @dataclass(frozen=True)
@@ -158,6 +159,8 @@ def _summary(section: str, item: Any) -> str:
         return _quoted(item.title)
     if section == "sources":
         return f"{_esc(item.name)} ({_bold(item.rating)})"
+    if section == "assessments":
+        return _quoted(item.summary)
     return ""
 
 
@@ -165,6 +168,8 @@ def _field(f: FieldChange) -> str:
     name, old, new = f.name, f.old, f.new
     if name == "anchor":
         where = f"within line {new.line}" if old.line == new.line else f"from line {old.line} to line {new.line}"
+        if old.field != new.field:
+            where = f"from the {old.field} (line {old.line}) to the {new.field} (line {new.line})"
         context = (_esc(new.before) + " " * new.before.endswith(" ") + _bold(_short(new.exact, 60))
                    + " " * new.after.startswith(" ") + _esc(new.after))
         return f"quote re-anchored {where} (now “{context}”)"
@@ -185,6 +190,8 @@ def _field(f: FieldChange) -> str:
 
 
 def _value(name: str, value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     if value is None or value == "":
         return "*none*"
     if name in LABEL_FIELDS:

@@ -3,14 +3,17 @@ the backlinks the pages need. Pure: no I/O; recently parsed bodies are cached by
 from __future__ import annotations
 
 import bisect
-from functools import lru_cache
 from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
 
 from . import anchor as anchoring
+from .coverage import article_coverage, figure_problems, unannotated_runs
 from .diagnostics import Diagnostic, error, warning
 from .link import AliasIndex, build_alias_index, find_mentions, sentence_around, usable
 from . import urls
-from .markdown import ParsedBody, annotated_body_html, parse_body
+from .markdown import ParsedBody, annotated_body_html, annotated_title_html, parse_body
 from .model import (Anchor, Annotation, Annotations, Article, Dossier, Index, Inputs, Mention, PartialDate, ResolvedArticle,
                     Span, TimelineEntry)
 
@@ -59,31 +62,44 @@ def assemble(inputs: Inputs, articles: dict[str, ResolvedArticle]) -> tuple[Doss
     events = tuple(sorted(a.events, key=lambda e: (e.date.year, e.date.month, e.date.day, e.title, e.id)))
     index = _index(inputs, ordered, anchors, events)
     diagnostics += _unused_entities(inputs, index)
+    diagnostics += figure_problems(inputs.pages.values())
+    assessments = {slug: a.assessments[slug] for slug in ordered if slug in a.assessments}
     dossier = Dossier(a.site, a.sources, a.entities, a.references, a.claims, ordered, inputs.pages, anchors,
-                      events, _timeline(events, ordered), index)
+                      events, _timeline(events, ordered), index, assessments)
     return dossier, diagnostics
 
 
 def resolve_article(article: Article, annotations: list[Annotation], aliases: AliasIndex,
                     entity_names: dict[str, str]) -> tuple[ResolvedArticle, list[Diagnostic]]:
-    """One article's anchors, mentions and annotated body; depends on nothing but its inputs."""
+    """One article's anchors, mentions, coverage and annotated body and title; depends on
+    nothing but its inputs."""
     parsed = parsed_body(article.body)
     searchable = anchoring.prepare(parsed.text)
     starts = [c.start for c in parsed.chunks]
-    found: list[tuple[Span, Annotation]] = []
+    title = Place(anchoring.prepare(article.title), f"the title of {article.location.path}",
+                  lambda offset: article.at("title").line)
+    body = Place(searchable, article.location.path, lambda offset: _line(article, parsed, starts, offset))
+    found: list[tuple[bool, Span, Annotation]] = []
     diagnostics = []
     for annotation in annotations:
-        match = anchoring.anchor_quote(searchable, annotation.quote, annotation.prefix, annotation.suffix)
+        in_title = annotation.field == "title"
+        place, other = (title, body) if in_title else (body, title)
+        match = anchoring.anchor_quote(place.search, annotation.quote, annotation.prefix, annotation.suffix)
         if match.span is not None:
-            found.append((match.span, annotation))
+            found.append((not in_title, match.span, annotation))
         else:
-            diagnostics.append(_anchor_problem(article, parsed, searchable, starts, annotation, match))
-    found.sort(key=lambda f: (f[0].start, -f[0].end, f[1].id))
-    anchors = tuple(
-        Anchor(annotation, span, number, parsed.text[span.start:span.end],
-               parsed.text[max(0, span.start - 32):span.start], parsed.text[span.end:span.end + 32],
-               _line(article, parsed, starts, span.start))
-        for number, (span, annotation) in enumerate(found, 1))
+            diagnostics.append(_anchor_problem(place, other, annotation, match))
+    found.sort(key=lambda f: (f[0], f[1].start, -f[1].end, f[2].id))  # the title's notes first
+    anchors = []
+    for number, (in_body, span, annotation) in enumerate(found, 1):
+        place = body if in_body else title
+        text = place.search.text
+        anchors.append(Anchor(annotation, span, number, text[span.start:span.end], text[max(0, span.start - 32):span.start],
+                              text[span.end:span.end + 32], place.line_of(span.start)))
+    anchors = tuple(anchors)
+    title_anchors = anchors[:sum(not in_body for in_body, _, _ in found)]
+    body_anchors = anchors[len(title_anchors):]
+    coverage = article_coverage(parsed.text, (anc.span for anc in body_anchors), bool(title_anchors), body.line_of)
     mentions = []
     linked_in_block: set[tuple[str, int]] = set()
     for start, end, entity_id in find_mentions(parsed.text, aliases):
@@ -95,15 +111,28 @@ def resolve_article(article: Article, annotations: list[Annotation], aliases: Al
             linked_in_block.add((entity_id, block))
         mentions.append(Mention(entity_id, article.slug, Span(start, end), sentence_around(parsed.text, start, end), link))
     link = urls.Linker(urls.article(article.slug))
-    body_html = annotated_body_html(parsed, anchors, mentions, entity_names, lambda e: link(urls.entity(e)))
-    return ResolvedArticle(article, parsed.text, anchors, tuple(mentions), len(parsed.text.split()), body_html), diagnostics
+    body_html = annotated_body_html(parsed, body_anchors, mentions, entity_names, lambda e: link(urls.entity(e)),
+                                    unannotated_runs(parsed.text, coverage))
+    return ResolvedArticle(article, parsed.text, anchors, tuple(mentions), len(parsed.text.split()), body_html,
+                           coverage, annotated_title_html(article.title, title_anchors)), diagnostics
 
 
-def _anchor_problem(article: Article, parsed: ParsedBody, searchable: anchoring.SearchText, starts: list[int],
-                    annotation: Annotation, match: anchoring.Match) -> Diagnostic:
+@dataclass(frozen=True)
+class Place:
+    """Where quotes of one field are looked for: the article's title or its body."""
+
+    search: anchoring.SearchText
+    name: str
+    """How messages name it: the file, or "the title of" the file."""
+    line_of: Callable[[int], int]
+    """The file line of an offset in the text."""
+
+
+def _anchor_problem(place: Place, other: Place, annotation: Annotation, match: anchoring.Match) -> Diagnostic:
     where = annotation.quote_location
+    searchable, text = place.search, place.search.text
     if len(match.candidates) > 1:
-        lines = [_line(article, parsed, starts, s.start) for s in match.candidates]
+        lines = [place.line_of(s.start) for s in match.candidates]
         picks = []
         for span, line in zip(match.candidates, lines):
             pick = anchoring.disambiguate(searchable, match.candidates, span)
@@ -114,22 +143,27 @@ def _anchor_problem(article: Article, parsed: ParsedBody, searchable: anchoring.
         if has_context and not any(anchoring.has_context(searchable, s, annotation.prefix, annotation.suffix)
                                    for s in match.candidates):
             what = "is found, but never with this prefix/suffix; it occurs"
-        return error(where, f"the quote {what} {len(match.candidates)} times in {article.location.path} "
+        return error(where, f"the quote {what} {len(match.candidates)} times in {place.name} "
                             f"(lines {', '.join(map(str, lines))})",
                      "add a prefix or suffix to pick one: " + "; ".join(picks) if picks else "quote more words to make it unique")
     if len(match.candidates) == 1:
-        line = _line(article, parsed, starts, match.candidates[0].start)
-        return error(where, f"the quote is in {article.location.path} (line {line}) but not with this prefix/suffix",
+        line = place.line_of(match.candidates[0].start)
+        return error(where, f"the quote is in {place.name} (line {line}) but not with this prefix/suffix",
                      "fix or remove 'prefix'/'suffix': they must be the words right before/after the quote")
-    if len(annotation.quote) > len(parsed.text):
-        return error(where, f"the quote is longer than the whole text of {article.location.path}",
+    elsewhere = anchoring.find_quote(other.search, annotation.quote)
+    if elsewhere:  # quoted from the title as if from the body, or the other way round
+        fix = "add 'field: title'" if annotation.field != "title" else "remove 'field: title'"
+        return error(where, f"the quote is not in {place.name}, but it is in {other.name} (line "
+                            f"{other.line_of(elsewhere[0].start)})", f"{fix} to anchor it there")
+    if len(annotation.quote) > len(text):
+        return error(where, f"the quote is longer than the whole text of {place.name}",
                      "quote only the words the note is about")
-    nearest = anchoring.nearest_passage(parsed.text, annotation.quote)
+    nearest = anchoring.nearest_passage(text, annotation.quote)
     if nearest is None:
-        return error(where, f"the quote is not in {article.location.path}", "copy the exact words from the article")
-    line = _line(article, parsed, starts, nearest.span.start)
-    passage = " ".join(parsed.text[nearest.span.start:nearest.span.end].split())
-    return error(where, f"the quote is not in {article.location.path}; the nearest passage (line {line}) is \"{passage}\"",
+        return error(where, f"the quote is not in {place.name}", "copy the exact words from the article")
+    line = place.line_of(nearest.span.start)
+    passage = " ".join(text[nearest.span.start:nearest.span.end].split())
+    return error(where, f"the quote is not in {place.name}; the nearest passage (line {line}) is \"{passage}\"",
                  f"{nearest.difference}: copy the article's exact words")
 
 

@@ -38,7 +38,8 @@ class Version:
 def version_of(dossier: Dossier) -> Version:
     """The comparable content of a resolved dossier."""
     annotations = Annotations(dossier.site, dossier.sources, dossier.entities, dossier.references, dossier.events,
-                              dossier.claims, tuple(anchor.annotation for anchor in dossier.anchors.values()))
+                              dossier.claims, tuple(anchor.annotation for anchor in dossier.anchors.values()),
+                              dossier.assessments)
     return Version(annotations, {slug: r.article for slug, r in dossier.articles.items()}, dossier.anchors,
                    {slug: r.text for slug, r in dossier.articles.items()})
 

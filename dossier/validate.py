@@ -11,7 +11,7 @@ from .baseurl import HINT as BASE_URL_HINT, base_url_problem
 from .consistency import check_consistency
 from .diagnostics import Diagnostic, Location, did_you_mean, error, warning
 from .load import ARTICLES_DIR, RawDossier, MarkdownFile
-from .model import (Annotation, Annotations, Article, Claim, ContentPage, Entity, Event, Inputs, PartialDate,
+from .model import (Annotation, Annotations, Article, Assessment, Claim, ContentPage, Entity, Event, Inputs, PartialDate,
                     Reference, Relation, Site, Source, Update)
 from .schema import check_item, check_schema, check_skeleton, load_schema
 from .yamltree import YamlDoc
@@ -21,7 +21,7 @@ ID_RE = re.compile(r"[a-z0-9][a-z0-9-]*")
 DATE_RE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 RESERVED_PAGE_SLUGS = {"articles", "entities", "timeline", "claims", "compare", "corrections", "sources",
                        "references", "search", "pagefind", "static", "404", "feed", "sitemap"}
-RESERVED_FRAGMENTS = {"main", "top", "notes", "content", "note-panel", "page-title"}
+RESERVED_FRAGMENTS = {"main", "top", "notes", "content", "note-panel", "page-title", "summary", "uncovered"}
 """Element ids the article template uses, which an annotation id must not take."""
 DEFAULT_SITE = Site(title="Dossier", base_url="https://example.org/", language="en", description="")
 
@@ -135,7 +135,40 @@ def cross_check(inputs: Inputs) -> list[Diagnostic]:
         if ref.url is None and ref.archive is None and not ref.note:
             out.append(warning(ref.location, f"reference '{ref.id}' has no url",
                                "add 'url:' or 'archive:' where readers can check it, or a 'note:' saying why none is known"))
-    return out + check_consistency(inputs)
+    return out + _assessment_problems(inputs) + _review_date_problems(inputs) + check_consistency(inputs)
+
+
+def _assessment_problems(inputs: Inputs) -> list[Diagnostic]:
+    """An assessment must sum up a known article. An annotated article without one is a warning
+    (readers should not have to add up the notes themselves); an article nobody annotated has
+    nothing to sum up yet: a bottom line on it would say more than was checked."""
+    assessments = inputs.annotations.assessments
+    annotated = {annotation.article for annotation in inputs.annotations.annotations}
+    out = [error(assessment.location, f"assessment for unknown article '{slug}'",
+                 did_you_mean(slug, inputs.articles) or f"add {ARTICLES_DIR}/{slug}.md or fix the slug")
+           for slug, assessment in assessments.items() if slug not in inputs.articles]
+    out += [warning(article.location, f"article '{slug}' has no assessment",
+                    f"add its bottom line under 'assessments:' in annotations.yaml: '{slug}: {{summary: …}}', two or "
+                    "three sentences on what holds up and what does not")
+            for slug, article in inputs.articles.items() if slug not in assessments and slug in annotated]
+    return out
+
+
+def _review_date_problems(inputs: Inputs) -> list[Diagnostic]:
+    """Every ClaimReview needs a datePublished: the fact check's first `updates:` entry, else
+    `site.published`. One error for all that lack both, at the first: the fix is usually one line."""
+    a = inputs.annotations
+    if a.site.published is not None:
+        return []
+    undated = [item for item in (*a.annotations, *a.claims.values())
+               if not item.updates and (isinstance(item, Claim) or (item.kind == "fact-check" and item.verdict))]
+    if not undated:
+        return []
+    n = len(undated) - 1
+    others = {0: "", 1: " (nor has 1 other fact check or claim)"}.get(n, f" (nor have {n} other fact checks and claims)")
+    return [error(undated[0].location, f"'{undated[0].id}' has no publication date{others}: a fact check's "
+                  "ClaimReview needs one", "add 'published: YYYY-MM-DD' under 'site:', the day the dossier's fact "
+                  "checks were first published, or an entry under 'updates:' to each")]
 
 
 # ---- annotations.yaml ---------------------------------------------------------------------
@@ -175,6 +208,8 @@ def validate_annotations(doc: YamlDoc | None, out: list[Diagnostic], cache: dict
         base_url=_ensure_slash(_base_url(field, site_raw) or DEFAULT_SITE.base_url),
         language=field.text(site_raw, ("site", "language")) or DEFAULT_SITE.language,
         description=field.text(site_raw, ("site", "description")) or "",
+        summary=field.text(site_raw, ("site", "summary")) or "",
+        published=field.date(site_raw, ("site", "published")),
     )
     general = out[started:]
     built: dict[str, list] = {}
@@ -285,7 +320,7 @@ def _annotations(site: Site, built: dict[str, list]) -> Annotations:
         return {key: obj for key, obj in built[section] if obj is not None}
     return Annotations(site, keyed("sources"), keyed("entities"), keyed("references"),
                        tuple(obj for _, obj in built["events"] if obj), keyed("claims"),
-                       tuple(obj for _, obj in built["annotations"] if obj))
+                       tuple(obj for _, obj in built["annotations"] if obj), keyed("assessments"))
 
 
 def _source(key: str, item: dict, field: _Fields) -> Source:
@@ -308,7 +343,7 @@ def _claim(key: str, item: dict, field: _Fields) -> Claim:
     return Claim(key, field.text(item, path + ("statement",)) or "", field.text(item, path + ("verdict",)) or "unsupported",
                  field.text(item, path + ("note",)) or "", field.ids(item, path + ("cite",)),
                  field.ids(item, path + ("entities",)), field.updates(item, path + ("updates",)), field.doc.at(path),
-                 field.spots(item, path))
+                 field.spots(item, path), key=item.get("key") is True)
 
 
 def _entity(key: str, item: dict, field: _Fields) -> Entity:
@@ -347,12 +382,19 @@ def _annotation(index: int, item: dict, field: _Fields) -> Annotation | None:
                       field.text(item, path + ("kind",)) or "context", field.text(item, path + ("verdict",)),
                       field.text(item, path + ("note",)) or "", field.ids(item, path + ("cite",)), field.ids(item, path + ("entities",)),
                       field.text(item, path + ("claim",)), field.updates(item, path + ("updates",)), field.doc.at(path),
-                      field.doc.at(path + ("quote",)), field.spots(item, path))
+                      field.doc.at(path + ("quote",)), field.spots(item, path),
+                      field=field.text(item, path + ("field",)) or "body")
+
+
+def _assessment(key: str, item: dict, field: _Fields) -> Assessment:
+    path = ("assessments", key)
+    return Assessment(key, field.text(item, path + ("summary",)) or "", field.date(item, path + ("updated",)),
+                      field.doc.at(path), field.spots(item, path))
 
 
 BUILDERS = {"sources": _source, "entities": _entity, "references": _reference, "events": _event, "claims": _claim,
-            "annotations": _annotation}
-MAPPING_SECTIONS = {"sources", "entities", "references", "claims"}
+            "annotations": _annotation, "assessments": _assessment}
+MAPPING_SECTIONS = {"sources", "entities", "references", "claims", "assessments"}
 
 
 class _Fields:
@@ -439,7 +481,7 @@ def validate_page(file: MarkdownFile, out: list[Diagnostic]) -> ContentPage | No
     v = file.front_matter.value
     field = _Fields(file.front_matter, out)
     return ContentPage(file.slug, field.text(v, ("title",)) or file.slug, field.text(v, ("description",)) or "",
-                       file.body, Location(file.path, 1))
+                       file.body, Location(file.path, 1), file.body_line)
 
 
 def _front_matter(file: MarkdownFile, schema: str, out: list[Diagnostic]) -> dict | None:

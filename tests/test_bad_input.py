@@ -27,7 +27,7 @@ GOOD_ANNOTATIONS = dedent("""
     site:
       title: Test dossier
       base_url: https://example.org/test/
-      language: en
+      published: 2025-06-20
       description: A dossier for tests.
     sources:
       daily:

@@ -56,7 +56,7 @@ def test_golden_sample_checks_without_any_diagnostic():
     dossier, diagnostics = check(Config(source=SAMPLE, base_url=BASE_URL))
     assert formatted(diagnostics) == []
     assert (len(dossier.articles), len(dossier.anchors), len(dossier.entities), len(dossier.events), len(dossier.claims)) == (
-        3, 7, 4, 3, 2)
+        3, 8, 4, 3, 2)
 
 
 def test_golden_output_has_every_page_kind(golden_build):

@@ -7,7 +7,7 @@ import sys
 
 from dossier.consistency import share_percent
 
-from conftest import BASE_ANNOTATIONS, BUILD_PY, article, build_env, formatted, validate_strings
+from conftest import BASE_ANNOTATIONS, BUILD_PY, DEAL_ASSESSMENT, article, build_env, formatted, validate_strings
 
 # In BASE_ANNOTATIONS, `meta:` (the entity) is on line 12 and `type: company` on line 14.
 ENTITIES = """\
@@ -142,6 +142,6 @@ annotations:
     quote: a data company
     kind: context
     claim: deal-amonut
-""")
+""" + DEAL_ASSESSMENT)
     assert problems(told) == [
         "annotations.yaml:34:5: error: unknown claim 'deal-amonut' (did you mean 'deal-amount'?)"]

@@ -16,7 +16,7 @@ ANNOTATIONS = """\
 site:
   title: Test dossier
   base_url: https://example.org/test/
-  language: en
+  published: 2025-06-20
   description: A dossier for tests.
 sources:
   daily:
@@ -728,3 +728,34 @@ def test_a_body_edit_names_the_first_passage_and_counts_the_others():
     inserted = body_edit(article(old), article("Zero.\n" + old))
     assert (inserted.line, inserted.old, inserted.new) == (6, "One two three four five.",
                                                            "Zero. One two three four five.")
+
+
+# ---- issue 18: title quotes, bottom lines, the site's new settings -------------------------
+
+def test_a_quote_moved_from_the_body_to_the_title_is_said_to_be(repo):
+    commit(repo, {"annotations.yaml": edit(ANNOTATIONS, ('    quote: "the deal was final"\n    suffix: "."\n',
+                                                         '    field: title\n    quote: "The deal"\n'))})
+    result = diff(repo)
+    assert result.returncode == 0
+    assert result.stdout.splitlines()[4:7] == [
+        "### Annotations", "",
+        "- changed `final` in `deal`: field **body** → **title**; quote “the deal was final” → “The deal”; "
+        "suffix “.” → *none*; quote re-anchored from the body (line 6) to the title (line 2) (now “**The deal**”)"]
+
+
+def test_assessments_and_the_sites_summary_and_publication_date_are_compared(repo):
+    commit(repo, {"annotations.yaml": edit(ANNOTATIONS, (
+        "  published: 2025-06-20\n", "  published: 2025-06-21\n  summary: Meta paid.\n"))
+        + "assessments:\n  deal: {summary: It holds up., updated: 2025-09-01}\n"})
+    result = diff(repo)
+    assert result.returncode == 0
+    assert result.stdout.splitlines() == [
+        HEADING, "",
+        "Assessments: 1 added · Site settings: 1 changed · Pages: 4 changed", "",
+        "### Assessments", "",
+        "- added `deal`: “It holds up.”", "",
+        "### Site settings", "",
+        "- changed `site`: summary added; published 2025-06-20 → 2025-06-21", "",
+        "### Pages whose output changes", "",
+        # the claim page's ClaimReview is dated by site.published
+        "- changed: `/`, `/articles/`, `/articles/deal/`, `/claims/deal-amount/`"]

@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 import yaml
 
-from conftest import BASE_ANNOTATIONS, BUILD_PY, ROOT, article, dedent
+from conftest import BASE_ANNOTATIONS, BUILD_PY, DEAL_ASSESSMENT, ROOT, article, dedent
 
 SCHEMAS = ROOT / "dossier" / "schema"
 
@@ -27,7 +27,7 @@ def run(*args: str, cwd=None, env=None) -> subprocess.CompletedProcess:
 
 
 def annotations_plus(entries: str) -> str:
-    return BASE_ANNOTATIONS.replace("annotations: []\n", "annotations:\n" + dedent(entries))
+    return BASE_ANNOTATIONS.replace("annotations: []\n", "annotations:\n" + dedent(entries) + DEAL_ASSESSMENT)
 
 
 # ---- the JSON Schemas ---------------------------------------------------------------------
@@ -200,4 +200,4 @@ def test_check_in_github_actions_prints_error_commands_with_file_line_and_column
     assert result.returncode == 1
     assert result.stdout.splitlines() == [
         "::error file=annotations.yaml,line=25,col=3::unknown field 'colour' (known fields: article, cite, claim, "
-        "entities, id, kind, note, prefix, quote, suffix, updates, verdict)"]
+        "entities, field, id, kind, note, prefix, quote, suffix, updates, verdict)"]

@@ -195,3 +195,61 @@ def test_a_superseded_rebuild_writes_its_edited_page_and_the_next_one_catches_up
     assert session.build({"content/articles/gig-workers-left-behind.md", "annotations.yaml"}, defer=True).ok
     session.finish()
     assert_same_as_cold(source, session, tmp_path)
+
+
+# ---- issue 18: title quotes, bottom lines, and the figures content pages state ----------------
+
+def test_a_title_annotation_added_and_moved_matches_a_cold_build(dossier):
+    source, session, tmp_path = dossier
+    edit(source / "annotations.yaml", "  - id: gig-founded-2016\n", """  - id: gig-headline
+    article: gig-workers-left-behind
+    field: title
+    quote: "$15 Billion"
+    kind: fact-check
+    verdict: outdated
+    note: The deal was about $14.3 billion.
+    cite: [ap-founding]
+  - id: gig-founded-2016
+""")
+    assert session.build({"annotations.yaml"}).ok
+    page = (session.config.out / "articles/gig-workers-left-behind/index.html").read_text()
+    assert '<mark class="k-fact-check v-outdated" data-annotation="gig-headline">$15 Billion</mark>' in page
+    assert_same_as_cold(source, session, tmp_path)
+    edit(source / "annotations.yaml", '    quote: "$15 Billion"\n', '    quote: "Gig Workers"\n')
+    assert session.build({"annotations.yaml"}).ok
+    assert_same_as_cold(source, session, tmp_path)
+
+
+def test_an_assessment_added_and_edited_matches_a_cold_build(dossier):
+    """The article's page shows its bottom line although none of its annotations changed."""
+    source, session, tmp_path = dossier
+    path = source / "annotations.yaml"
+    path.write_text(path.read_text(encoding="utf-8")
+                    + "assessments:\n  gig-workers-left-behind: {summary: 'Original reporting, first version.'}\n",
+                    encoding="utf-8")
+    assert session.build({"annotations.yaml"}, defer=True).ok
+    assert "first version" in (session.config.out / "articles/gig-workers-left-behind/index.html").read_text()
+    session.finish()
+    assert_same_as_cold(source, session, tmp_path)
+    edit(path, "first version.'}", "second version.', updated: 2026-12-01}")
+    assert session.build({"annotations.yaml"}, defer=True).ok
+    assert "second version" in (session.config.out / "articles/gig-workers-left-behind/index.html").read_text()
+    session.finish()
+    shutil.rmtree(tmp_path / "cold")
+    assert_same_as_cold(source, session, tmp_path)
+
+
+def test_an_annotation_that_changes_the_coverage_updates_the_pages_that_state_it(dossier):
+    """The methodology and about pages state the dossier's coverage: they are re-rendered too."""
+    source, session, tmp_path = dossier
+    before = (session.config.out / "methodology/index.html").read_text()
+    edit(source / "annotations.yaml", "  - id: gig-founded-2016\n", """  - id: gig-label-data
+    article: gig-workers-left-behind
+    quote: "Typically data workers are not formally employed"
+    kind: context
+    note: A test note on a sentence nobody annotated.
+  - id: gig-founded-2016
+""")
+    assert session.build({"annotations.yaml"}).ok
+    assert (session.config.out / "methodology/index.html").read_text() != before
+    assert_same_as_cold(source, session, tmp_path)

@@ -3,8 +3,9 @@
 - any span of an article's text, quoted with context from around it, anchors to exactly
   that span or is reported ambiguous — never to another span; and the prefix or suffix
   `check` suggests for an ambiguous quote picks exactly that span;
-- highlighting (marks, note references, entity links) never changes the article's text,
-  keeps the HTML well nested, and gives every annotation its link target;
+- highlighting (marks, note references, entity links, the runs of unannotated sentences)
+  never changes the article's text, keeps the HTML well nested, never puts a run inside a
+  mark, and gives every annotation its link target;
 - no mutation of a valid annotations.yaml makes `check` raise: it returns diagnostics.
 """
 from __future__ import annotations
@@ -24,6 +25,7 @@ from conftest import BUILD_PY, build_env, write_files
 from test_bad_input import GOOD_ANNOTATIONS, GOOD_ARTICLE, GOOD_PAGE
 
 from dossier.anchor import anchor_quote, disambiguate, normalise, prepare
+from dossier.coverage import article_coverage, unannotated_runs
 from dossier.diagnostics import Diagnostic, Location
 from dossier.markdown import annotated_body_html, parse_body, render_body
 from dossier.model import Anchor, Annotation, Mention, Span
@@ -133,13 +135,17 @@ class TextReader(HTMLParser):
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.stack: list[tuple[str, bool]] = []
+        self.stack: list[tuple[str, bool, bool]] = []
+        """(tag, hides its text, is an unannotated run) of each open element."""
         self.text: list[str] = []
         self.ids: list[str] = []
         self.problems: list[str] = []
+        self.run_text: list[str] = []
+        """The text inside unannotated runs (<span class="un">)."""
+        self.run_in_mark = False
 
     def hidden(self) -> bool:
-        return any(skip for _, skip in self.stack)
+        return any(skip for _, skip, _ in self.stack)
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
@@ -147,7 +153,9 @@ class TextReader(HTMLParser):
             self.ids.append(attrs["id"])
         if tag in self.VOID:
             return
-        self.stack.append((tag, "note-ref" in (attrs.get("class") or "").split()))
+        run = tag == "span" and attrs.get("class") == "un"
+        self.run_in_mark |= run and any(t == "mark" for t, _, _ in self.stack)
+        self.stack.append((tag, "note-ref" in (attrs.get("class") or "").split(), run))
 
     def handle_endtag(self, tag):
         if tag in self.VOID:
@@ -160,6 +168,8 @@ class TextReader(HTMLParser):
     def handle_data(self, data):
         if not self.hidden():
             self.text.append(data)
+            if any(run for _, _, run in self.stack):
+                self.run_text.append(data)
 
 
 def read(fragment: str) -> TextReader:
@@ -201,11 +211,16 @@ def test_highlighting_never_changes_the_text_and_keeps_the_html_well_formed(body
             b = data.draw(st.integers(a + 1, chunk.end))
             mentions.append(Mention("meta", "deal", Span(a, b), "", True))
 
-    highlighted = annotated_body_html(parsed, anchors, mentions, {"meta": "Meta"}, lambda e: f"../../entities/{e}/")
+    coverage = article_coverage(text, [a.span for a in anchors], False, lambda offset: 1)
+    runs = unannotated_runs(text, coverage)
+    highlighted = annotated_body_html(parsed, anchors, mentions, {"meta": "Meta"}, lambda e: f"../../entities/{e}/", runs)
     plain = render_body(parse_body(body))
 
     seen = read(highlighted)
     assert html.unescape("".join(seen.text)) == html.unescape("".join(read(plain).text))
+    assert not seen.run_in_mark, "an unannotated run inside a mark"
+    wrapped = html.unescape("".join(seen.run_text))
+    assert "".join(wrapped.split()) == "".join("".join(text[a:b] for a, b in runs).split())  # the runs, nothing else
     for anc in anchors:
         assert seen.ids.count(anc.annotation.id) == 1, f"no single link target for {anc.annotation.id}"
         assert seen.ids.count(f"ref_{anc.annotation.id}") == 1

@@ -9,7 +9,8 @@ from dossier.model import PartialDate
 from dossier.site import Config, check
 from dossier.validate import parse_date
 
-from conftest import BASE_ANNOTATIONS, BASE_ARTICLE, annotations_with, article, dedent, formatted, validate_strings
+from conftest import (BASE_ANNOTATIONS, BASE_ARTICLE, DEAL_ASSESSMENT, annotations_with, article, dedent, formatted,
+                      validate_strings)
 
 # BASE_ANNOTATIONS ends with `annotations: []` on line 19, so the first item of a replacing
 # `annotations:` section starts on line 20.
@@ -72,7 +73,7 @@ def test_unknown_field_without_a_close_name_lists_the_known_fields():
             kind: context
             colour: red
         """)) == ["annotations.yaml:24:5: error: unknown field 'colour' (known fields: article, cite, claim, entities, "
-                  "id, kind, note, prefix, quote, suffix, updates, verdict)"]
+                  "field, id, kind, note, prefix, quote, suffix, updates, verdict)"]
 
 
 def test_unknown_section_suggests_the_closest_name():
@@ -455,7 +456,7 @@ def test_impossible_date_in_a_relation_and_an_update():
             updates:
               - date: 2025-09-31
                 summary: Reworded.
-        """))
+        """) + DEAL_ASSESSMENT)
     assert [(d.location.line, d.message) for d in validate_strings(yaml_text)[1]] == [
         (18, "'since' 2025-13 is not a real calendar date"),
         (32, "'date' 2025-09-31 is not a real calendar date")]

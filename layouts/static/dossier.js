@@ -141,7 +141,7 @@
         return;
       }
       var mark = event.target.closest("mark[data-annotation]");
-      if (mark && !event.target.closest("a") && mark.closest(".article-body")) {
+      if (mark && !event.target.closest("a") && mark.closest(".article-body, .article-header")) {
         var selection = window.getSelection && window.getSelection();
         if (selection && !selection.isCollapsed) return;   // the reader is selecting text
         var ids = mark.getAttribute("data-annotation").split(/\s+/);
