@@ -690,7 +690,7 @@ def test_the_pull_request_workflow_runs_diff_against_the_base_branch():
     checkout = next(s for s in steps if s.get("uses", "").startswith("actions/checkout@"))
     assert checkout["with"]["fetch-depth"] == 0  # the base branch's history, for `diff origin/<base>`
     (step,) = [s for s in steps if "build.py diff" in s.get("run", "")]
-    assert step["run"].strip() == 'python build.py diff "origin/$BASE_REF" --strict'
+    assert step["run"].strip() == '.venv/bin/python build.py diff "origin/$BASE_REF" --strict'
     assert step["env"] == {"BASE_REF": "${{ github.base_ref }}"}  # not pasted into the script: no injection
     assert "pull_request" in step["if"]
 
@@ -750,7 +750,7 @@ def test_assessments_and_the_sites_summary_and_publication_date_are_compared(rep
     result = diff(repo)
     assert result.returncode == 0
     assert result.stdout.splitlines() == [
-        HEADING, "",
+        heading(repo), "",
         "Assessments: 1 added · Site settings: 1 changed · Pages: 4 changed", "",
         "### Assessments", "",
         "- added `deal`: “It holds up.”", "",
