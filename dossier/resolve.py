@@ -102,6 +102,7 @@ def resolve_article(article: Article, annotations: list[Annotation], aliases: Al
 def _anchor_problem(article: Article, parsed: ParsedBody, searchable: anchoring.SearchText, starts: list[int],
                     annotation: Annotation, match: anchoring.Match) -> Diagnostic:
     where = annotation.quote_location
+    quote = f"the quote of annotation '{annotation.id}'"
     if len(match.candidates) > 1:
         lines = [_line(article, parsed, starts, s.start) for s in match.candidates]
         picks = []
@@ -114,22 +115,22 @@ def _anchor_problem(article: Article, parsed: ParsedBody, searchable: anchoring.
         if has_context and not any(anchoring.has_context(searchable, s, annotation.prefix, annotation.suffix)
                                    for s in match.candidates):
             what = "is found, but never with this prefix/suffix; it occurs"
-        return error(where, f"the quote {what} {len(match.candidates)} times in {article.location.path} "
+        return error(where, f"{quote} {what} {len(match.candidates)} times in {article.location.path} "
                             f"(lines {', '.join(map(str, lines))})",
                      "add a prefix or suffix to pick one: " + "; ".join(picks) if picks else "quote more words to make it unique")
     if len(match.candidates) == 1:
         line = _line(article, parsed, starts, match.candidates[0].start)
-        return error(where, f"the quote is in {article.location.path} (line {line}) but not with this prefix/suffix",
+        return error(where, f"{quote} is in {article.location.path} (line {line}) but not with this prefix/suffix",
                      "fix or remove 'prefix'/'suffix': they must be the words right before/after the quote")
     if len(annotation.quote) > len(parsed.text):
-        return error(where, f"the quote is longer than the whole text of {article.location.path}",
+        return error(where, f"{quote} is longer than the whole text of {article.location.path}",
                      "quote only the words the note is about")
     nearest = anchoring.nearest_passage(parsed.text, annotation.quote)
     if nearest is None:
-        return error(where, f"the quote is not in {article.location.path}", "copy the exact words from the article")
+        return error(where, f"{quote} is not in {article.location.path}", "copy the exact words from the article")
     line = _line(article, parsed, starts, nearest.span.start)
     passage = " ".join(parsed.text[nearest.span.start:nearest.span.end].split())
-    return error(where, f"the quote is not in {article.location.path}; the nearest passage (line {line}) is \"{passage}\"",
+    return error(where, f"{quote} is not in {article.location.path}; the nearest passage (line {line}) is \"{passage}\"",
                  f"{nearest.difference}: copy the article's exact words")
 
 

@@ -275,7 +275,8 @@ def test_a_body_edit_that_breaks_a_quote_is_still_named(repo):
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
         said(repo, "HEAD"),
-        'annotations.yaml:39:5: error: the quote is not in content/articles/deal.md; the nearest passage (line 6) '
+        "annotations.yaml:39:5: error: the quote of annotation 'price' is not in content/articles/deal.md; the "
+        'nearest passage (line 6) '
         'is "paid $14.8 billion" (the article says \'$14.8\', the quote says \'$14.3\': copy the article\'s '
         "exact words)",
         "error: the dossier does not build: 1 error; compared only what could be loaded (no quote positions, no pages)",
@@ -286,8 +287,9 @@ def test_a_body_edit_that_breaks_a_quote_is_still_named(repo):
     ]
     assert result.stdout.splitlines() == [
         heading(repo, "HEAD"), "",
-        "- **Error:** the dossier does not build (1 error, the first: `annotations.yaml:39:5`: the quote is not in "
-        "content/articles/deal.md; the nearest passage (line 6) is \"paid \\$14.8 billion\"); only what could be "
+        "- **Error:** the dossier does not build (1 error, the first: `annotations.yaml:39:5`: the quote of "
+        "annotation 'price' is not in content/articles/deal.md; the nearest passage (line 6) is "
+        "\"paid \\$14.8 billion\"); only what could be "
         "loaded is compared (no quote positions, no pages)",
         "- **Warning:** `content/articles/deal.md:6`: evidence is immutable, but the body of article 'deal' changed: "
         "“Meta paid \\$14.3 billion for a stake.” → “Meta paid \\$14.8 billion for a stake.” (restore the "
@@ -608,8 +610,8 @@ def test_a_base_that_does_not_build_is_compared_as_far_as_it_loads(repo):
     commit(repo, {"annotations.yaml": ANNOTATIONS})
     result = diff(repo)
     assert result.returncode == 1
-    first = ('annotations.yaml:39:5: error: the quote is not in content/articles/deal.md; the nearest passage (line 6) '
-             'is "paid $14.3 billion"')
+    first = ("annotations.yaml:39:5: error: the quote of annotation 'price' is not in content/articles/deal.md; the "
+             'nearest passage (line 6) is "paid $14.3 billion"')
     assert result.stderr.splitlines() == [
         said(repo),
         first + " (the article says '$14.3', the quote says '$15': copy the article's exact words)",
@@ -618,8 +620,9 @@ def test_a_base_that_does_not_build_is_compared_as_far_as_it_loads(repo):
     ]
     assert result.stdout.splitlines() == [
         heading(repo), "",
-        "- **Error:** the base (HEAD\\~1) does not build (1 error, the first: `annotations.yaml:39:5`: the quote is "
-        "not in content/articles/deal.md; the nearest passage (line 6) is \"paid \\$14.3 billion\"); only what could "
+        "- **Error:** the base (HEAD\\~1) does not build (1 error, the first: `annotations.yaml:39:5`: the quote of "
+        "annotation 'price' is not in content/articles/deal.md; the nearest passage (line 6) is "
+        "\"paid \\$14.3 billion\"); only what could "
         "be loaded is compared (no quote positions, no pages)", "",
         "Annotations: 1 changed", "",
         "### Annotations", "",
