@@ -770,6 +770,38 @@ def test_reference_with_a_note_instead_of_url_is_fine():
     assert problems(yaml_text) == []
 
 
+PARAGRAPH = "Meta bought a 49% stake in Scale AI for about $14.3 billion, and its founder will lead a new lab.\n"
+
+
+@pytest.mark.parametrize("copy, why", [
+    (article("A copy, with its own first line.\n\n" + PARAGRAPH, title="Meta buys into Scale", kind="republication"),
+     "its paragraph at line 8 is there word for word"),
+    (article("Its own words, shorter.\n", title="The  Deal", kind="republication"), "the same title"),
+], ids=["a paragraph", "the title"])
+def test_a_republication_that_does_not_name_its_original_in_the_dossier_is_a_warning(make_dossier, copy, why):
+    original = article(PARAGRAPH)
+    assert problems(articles={"deal": original, "copy": copy}) == [
+        f"content/articles/copy.md:4:1: warning: article 'copy' is a republication and seems to copy 'deal' ({why}), "
+        "but does not name it in 'republishes:', so claim pages count the two as independent publishers (add "
+        "'republishes: deal')"]
+    named = copy.replace("kind: republication\n", "kind: republication\nrepublishes: deal\n")
+    assert problems(articles={"deal": original, "copy": named}) == []
+    root = make_dossier({"content/articles/deal.md": original, "content/articles/copy.md": copy})
+    assert check(Config(source=root))[0] is not None  # a warning: the site builds
+    assert check(Config(source=root, strict=True))[0] is None  # and --strict fails
+
+
+def test_a_republication_of_an_article_outside_the_dossier_is_a_notice(make_dossier):
+    copy = article("Meta bought a stake in a data company, a copy says.\n", title="Copied", kind="republication")
+    assert problems(articles={"deal": BASE_ARTICLE, "copy": copy}) == [
+        "content/articles/copy.md:4:1: notice: article 'copy' is a republication that names no original in "
+        "'republishes:', so claim pages count the publisher that copied it ('daily') as the one that said it (when "
+        "the original is found, add it to content/articles/ and name it in 'republishes:'; until then, rate 'daily' "
+        "as the copier it is and say in its rationale whose text it is)"]
+    root = make_dossier({"content/articles/copy.md": copy})
+    assert check(Config(source=root, strict=True))[0] is not None  # nothing to fix that the format can say
+
+
 def test_strict_check_turns_a_warning_into_a_failure(make_dossier):
     root = make_dossier({"annotations.yaml": BASE_ANNOTATIONS.replace("    url: https://example.org/filing\n", "")})
     dossier, diagnostics = check(Config(source=root))
