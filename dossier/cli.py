@@ -80,7 +80,7 @@ def main(argv: list[str], prog: str = "build.py") -> int:
             from .annotate import run_annotate
             return run_annotate(args)
         if command == "diff":
-            from .changes import run_diff
+            from .diff import run_diff
             return run_diff(args)
         problem = base_url_problem(args.base_url) if args.base_url is not None else None
         if problem:
