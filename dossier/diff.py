@@ -1,6 +1,6 @@
-"""`diff BASE`, the command: locate and load the two versions (snapshot.py), compare them
-(changes.py), print the problems on stderr and the report (report.py) on stdout, and exit.
-The only module of `diff` that reads files, runs git or prints."""
+"""`diff BASE`, the command: locate and load the two versions (snapshot.py, which runs git and
+reads the files), compare them (changes.py), print the problems on stderr and the report
+(report.py) on stdout, and exit: the edge; changes.py and report.py stay pure."""
 from __future__ import annotations
 
 import dataclasses

@@ -310,7 +310,8 @@ def test_diff_reports_a_failing_template_at_its_line_and_exits_1(make_dossier):
     source = make_dossier({"layouts/index.html": "x\n{% extends 'index.html' %}\n"}, name="new")
     result = run("diff", str(base), "--source", str(source))
     assert result.returncode == 1
-    assert result.stderr.splitlines()[0] == (
+    assert result.stderr.splitlines()[0] == f"diff against the folder '{base}'"
+    assert result.stderr.splitlines()[1] == (
         "layouts/index.html:2: error: template error while rendering /: the templates recurse without end (a template "
         "extends, includes or imports itself (directly or through others), or a macro calls itself without stopping: "
         "break the loop)")
