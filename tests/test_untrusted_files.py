@@ -331,7 +331,7 @@ def serving(make_dossier, tmp_path):
         processes.append(process)
         log = ServerLog(process.stderr)
         log.wait_for(lambda line: line.startswith("serving "))
-        return Server(source, out, port, log)
+        return Server(source, out, port, log, process)
 
     yield start
     for process in processes:
@@ -578,7 +578,8 @@ def test_diff_against_a_folder_reads_nothing_outside_it_and_never_hangs(make_dos
     result = run("diff", str(base), "--source", str(source), timeout=60)
     assert result.returncode == 1
     lines = result.stderr.splitlines()
-    assert lines[:2] == [
+    assert lines[:3] == [
+        f"diff against the folder '{base}'",
         "content/articles/fifo.md: error: this is a FIFO (named pipe), not a regular file (remove it: only regular "
         "files are read from a dossier)",
         "content/articles/linked.md: error: this is a symbolic link to a file outside the dossier folder (Dossier reads "
