@@ -883,7 +883,7 @@ def test_assessments_and_the_sites_summary_and_publication_date_are_compared(rep
         "### Assessments", "",
         "- added `deal`: “It holds up.”", "",
         "### Site settings", "",
-        "- changed `site`: summary added; published 2025-06-20 → 2025-06-21", "",
+        "- changed `site`: summary added: “Meta paid.”; published 2025-06-20 → 2025-06-21", "",
         "### Pages whose output changes", "",
         # the claim page's ClaimReview is dated by site.published
         "- changed: `/`, `/articles/`, `/articles/deal/`, `/claims/deal-amount/`"]
