@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from .anchor import normalise
-from .diagnostics import Diagnostic, error, notice, warning
+from .diagnostics import Diagnostic, error, warning
 from .load import ARTICLES_DIR
 from .model import Article, Entity, Inputs, Relation
 
@@ -49,12 +49,16 @@ def check_consistency(inputs: Inputs) -> list[Diagnostic]:
         if article.kind == "republication" and not article.republishes:
             out.append(_unnamed_original(article, originals.get(article.slug)))
         original = inputs.articles.get(article.republishes or "")
-        if (original is not None and original is not article and article.published and original.published
-                and article.published.last < original.published.first):
+        outside = inputs.annotations.references.get(article.republishes or "") if original is None else None
+        original_date = original.published if original is not None and original is not article else \
+            outside.date if outside is not None else None
+        if article.published and original_date and article.published.last < original_date.first:
+            where = original.location.path if original is not None else f"the reference '{outside.id}'"
             out.append(error(article.at("published"),
-                             f"this republication is dated {article.published}, before the article it republishes, "
-                             f"'{original.slug}' ({original.published})",
-                             f"a copy cannot come before its original: correct this date or the one in {original.location.path}"))
+                             f"this republication is dated {article.published}, before the "
+                             f"{'article' if original is not None else 'original'} it republishes, "
+                             f"'{article.republishes}' ({original_date})",
+                             f"a copy cannot come before its original: correct this date or the one in {where}"))
     told = {a.claim for a in inputs.annotations.annotations if a.claim}
     for claim in inputs.annotations.claims.values():
         if claim.id not in told:
@@ -64,20 +68,20 @@ def check_consistency(inputs: Inputs) -> list[Diagnostic]:
 
 
 def _unnamed_original(article: Article, likely: tuple[Article, str] | None) -> Diagnostic:
-    """A republication that does not name the article it copies. When that article seems to be
-    in the dossier, claim pages count its words twice, as two publishers' (a warning); else the
-    publisher that copied it stands for the original, which the format cannot name (a notice)."""
+    """A republication that does not name what it copies: claim pages would count its words as
+    the copier's own, and twice when the original is in the dossier too."""
     if likely is not None:
         original, why = likely
         return warning(article.at("kind"),
                        f"article '{article.slug}' is a republication and seems to copy '{original.slug}' ({why}), "
                        "but does not name it in 'republishes:', so claim pages count the two as independent "
                        "publishers", f"add 'republishes: {original.slug}'")
-    return notice(article.at("kind"),
-                  f"article '{article.slug}' is a republication that names no original in 'republishes:', so claim "
-                  f"pages count the publisher that copied it ('{article.source}') as the one that said it",
-                  f"when the original is found, add it to {ARTICLES_DIR}/ and name it in 'republishes:'; until "
-                  f"then, rate '{article.source}' as the copier it is and say in its rationale whose text it is")
+    return warning(article.at("kind"),
+                   f"article '{article.slug}' is a republication that names no original in 'republishes:', so claim "
+                   f"pages count the publisher that copied it ('{article.source}') as the one that said it",
+                   f"name the original in 'republishes:': its slug when it is in {ARTICLES_DIR}/; when it is not in "
+                   "the dossier, add it under 'references:' (title, publisher, and its url or date if known) and "
+                   "name that reference's id — claim pages then count the words as the original publisher's")
 
 
 def _likely_originals(inputs: Inputs) -> dict[str, tuple[Article, str]]:

@@ -13,7 +13,8 @@ from markupsafe import Markup
 
 from . import urls
 from .coverage import totals
-from .model import KIND_LABELS, VERDICT_LABELS, VERDICTS, Anchor, Dossier, PartialDate, original_of
+from .model import (KIND_LABELS, VERDICT_LABELS, VERDICTS, Anchor, Dossier, PartialDate, original_of, outside_original,
+                    source_named)
 
 MOTIVATIONS = {"fact-check": "assessing", "context": "commenting", "correction": "editing",
                "boilerplate": "classifying", "opinion": "classifying"}
@@ -139,6 +140,19 @@ def _appearance(d: Dossier, article, brief: bool = False) -> dict:
     return appearance
 
 
+def _reference_appearance(d: Dossier, reference, copy) -> dict:
+    """The original of a republication, known from a reference: its own URL when the reference
+    gives one other than the copy's, else the reference's entry in the dossier."""
+    url = reference.url if reference.url and reference.url != copy.url else absolute(d, urls.reference(reference.id))
+    appearance: dict[str, Any] = {"@type": "CreativeWork", "url": url, "headline": reference.title}
+    if reference.date:
+        appearance["datePublished"] = reference.date.iso
+    if reference.publisher:
+        source = d.sources.get(source_named(d, reference.publisher) or "")
+        appearance["publisher"] = _organization(reference.publisher, source.url if source else None)
+    return appearance
+
+
 def _organization(name: str, url: str | None) -> dict:
     return {"@type": "Organization", "name": name, **({"url": url} if url else {})}
 
@@ -179,6 +193,14 @@ def _claim_of(d: Dossier, article) -> dict:
     words: for a republication, the original's publisher (the republisher is an appearance,
     the original the first), or nobody named when the dossier does not hold the original."""
     original = original_of(d, article)
+    outside = outside_original(d, article)
+    if outside is not None:  # the original is outside the dossier: the reference stands for it
+        first = _reference_appearance(d, outside, article)
+        claim = {"@type": "Claim", "appearance": [first, _appearance(d, article)], "firstAppearance": first}
+        if outside.publisher:
+            source = d.sources.get(source_named(d, outside.publisher) or "")
+            claim["author"] = _organization(outside.publisher, source.url if source else None)
+        return claim
     if original is article and article.kind != "republication":
         claim: dict[str, Any] = {"@type": "Claim", "appearance": _appearance(d, article, brief=True)}
         source = d.sources.get(article.source)

@@ -471,6 +471,32 @@ def original_of(d: Dossier, article: Article) -> Article:
     return article
 
 
+def outside_original(d: Dossier, article: Article) -> Reference | None:
+    """The reference standing for the original of a republication whose original is not an
+    article of the dossier (`republishes:` names a reference), followed back through copies."""
+    first = original_of(d, article)
+    if first.republishes and first.republishes not in d.articles:
+        return d.references.get(first.republishes)
+    return None
+
+
+def source_named(d: Dossier, name: str | None) -> str | None:
+    """The id of the source called `name` (a reference's publisher), if the dossier has one."""
+    wanted = " ".join((name or "").split()).casefold()
+    return next((sid for sid, source in d.sources.items() if " ".join(source.name.split()).casefold() == wanted), None) \
+        if wanted else None
+
+
+def original_publisher(d: Dossier, article: Article) -> str:
+    """Who first published an article's words, for counting publishers: the source id of the
+    original in the dossier, or, for an original outside it, the source whose name is the
+    reference's publisher — else that publisher's name as the reference gives it."""
+    reference = outside_original(d, article)
+    if reference is None:
+        return original_of(d, article).source
+    return source_named(d, reference.publisher) or reference.publisher or reference.id
+
+
 def label_of(annotation: Annotation) -> str:
     """'Inaccurate' for a fact check, else the kind: 'Context', 'Opinion'…"""
     if annotation.kind == "fact-check" and annotation.verdict:

@@ -16,7 +16,7 @@ from .coverage import figures, fill_figures
 from .diagnostics import Diagnostic, Location, error
 from .link import sentence_parts
 from .markdown import render_markdown
-from .model import ENTITY_TYPES, KINDS, VERDICTS, Anchor, Article, Dossier, ResolvedArticle, Source, original_of
+from .model import ENTITY_TYPES, KINDS, VERDICTS, Anchor, Article, Dossier, ResolvedArticle, Source, original_publisher
 from .publish import corrections
 from .templates import LayoutLoader, LayoutRefused, TemplateProblem, render_bounded
 
@@ -195,7 +195,7 @@ def _claim_context(d: Dossier, claim_id: str) -> dict:
         resolved = d.articles[anc.annotation.article]
         before, _, after = sentence_parts(resolved.text_of(anc), anc.span.start, anc.span.end)
         tellings.append(Telling(anc, resolved.article, d.sources.get(resolved.article.source), before, after))
-    publishers = sorted({original_of(d, t.article).source for t in tellings})
+    publishers = sorted({original_publisher(d, t.article) for t in tellings})
     reliable = [p for p in publishers if p in d.sources and d.sources[p].rating == "reliable"]
     dated = [t for t in tellings if t.article.published]
     # The first appearance: every dated telling that may be the earliest (June 2025 may come

@@ -79,10 +79,12 @@ def cross_check(inputs: Inputs) -> list[Diagnostic]:
         if article.republishes == article.slug:
             out.append(error(article.at("republishes"), "an article cannot republish itself",
                              "remove 'republishes' or name another article"))
-        elif article.republishes and ID_RE.fullmatch(article.republishes) and article.republishes not in inputs.articles:
-            out.append(error(article.at("republishes"), f"unknown article '{article.republishes}'",
-                             did_you_mean(article.republishes, inputs.articles)
-                             or f"add {ARTICLES_DIR}/{article.republishes}.md or fix the slug"))
+        elif (article.republishes and ID_RE.fullmatch(article.republishes)
+              and article.republishes not in inputs.articles and article.republishes not in a.references):
+            out.append(error(article.at("republishes"), f"unknown article or reference '{article.republishes}'",
+                             did_you_mean(article.republishes, {**inputs.articles, **a.references})
+                             or f"add {ARTICLES_DIR}/{article.republishes}.md, or a reference '{article.republishes}' "
+                                "for an original outside the dossier, or fix the slug"))
     for entity in a.entities.values():
         for relation in entity.relations:
             if relation.target == entity.id:

@@ -321,7 +321,7 @@ CASES: list[Case] = [
                      ("    entities: [meta]\n    claim", "    entities: [metta]\n    claim")),
         ARTICLE: edited(GOOD_ARTICLE, ("source: daily", "source: weekly"), ("kind: news", "kind: news\nrepublishes: original"))},
          Expect(ARTICLE, "source: weekly", "unknown source 'weekly'"),
-         Expect(ARTICLE, "republishes:", "unknown article 'original'"),
+         Expect(ARTICLE, "republishes:", "unknown article or reference 'original'"),
          Expect(YAML, "target: scael", "unknown entity 'scael'"),
          Expect(YAML, "cite: [filling]", "unknown reference 'filling'"),
          Expect(YAML, "entities: [meta, openai]", "unknown entity 'openai'"),

@@ -432,3 +432,39 @@ def test_a_republished_claim_is_authored_by_the_original_publisher(make_dossier,
                                                        "https://example.org/test/articles/copy/"]
     assert claim["firstAppearance"]["url"] == "https://example.org/test/articles/deal/"
     assert review["datePublished"] == "2025-06-20"  # site.published: the review has no update
+
+
+def test_a_copy_of_an_original_outside_the_dossier_names_it_by_a_reference_and_counts_as_its_publisher(
+        make_dossier, tmp_path):
+    from dossier import exports
+    # 'filing' stands for the original: published by The Daily, whose own page the dossier lacks
+    source = make_dossier({
+        "annotations.yaml": BASE_ANNOTATIONS.replace("    url: https://example.org/filing\n",
+                                                     "    url: https://example.org/filing\n    publisher: The  daily\n")
+        .replace("annotations: []\n", dedent("""\
+            claims:
+              stake: {statement: Meta bought a stake, verdict: accurate, cite: [filing]}
+            annotations:
+              - {id: copy-stake, article: copy, quote: bought a stake, kind: fact-check, verdict: accurate, note: N,
+                 cite: [filing], claim: stake}
+            assessments:
+              copy: {summary: A faithful copy.}
+              deal: {summary: Unchecked.}
+            """)).replace("sources:\n", "sources:\n  mirror: {name: Mirror, rating: unreliable, rationale: Copies.}\n"),
+        "content/articles/copy.md": article("Meta bought a stake in a data company.\n", source="mirror",
+                                            kind="republication", extra="republishes: filing\n")})
+    result = build(Config(source=source, out=tmp_path / "out", search=False))
+    assert result.ok and result.diagnostics == [], [d.format() for d in result.diagnostics]
+    (review,) = exports.claim_reviews(result.dossier, "copy")
+    claim = review["itemReviewed"]
+    # the reference's publisher is matched to the source of that name (spacing and case aside)
+    assert claim["author"] == {"@type": "Organization", "name": "The  daily"}
+    assert claim["firstAppearance"] == claim["appearance"][0] == {
+        "@type": "CreativeWork", "url": "https://example.org/filing", "headline": "The filing",
+        "publisher": {"@type": "Organization", "name": "The  daily"}}
+    assert claim["appearance"][1]["url"] == "https://example.org/test/articles/copy/"
+    claim_page = (tmp_path / "out" / "claims" / "stake" / "index.html").read_text(encoding="utf-8")
+    assert "Stated by 1 publisher, 1 of them rated reliable" in " ".join(claim_page.split())
+    assert 'republishes <a href="../../references/#filing">The filing</a> (The  daily)' in claim_page
+    article_page = (tmp_path / "out" / "articles" / "copy" / "index.html").read_text(encoding="utf-8")
+    assert '<dt>Republishes</dt><dd><a href="../../references/#filing">The filing</a> (The  daily)</dd>' in article_page

@@ -351,6 +351,8 @@ def test_ics_text_is_escaped_and_folded_between_characters():
 
 def test_article_pages_embed_a_claim_review_per_fact_check(site, data):
     articles = {a["slug"]: a for a in data["articles"]}
+    references = {r["id"]: r for r in data["references"]}
+    assert any(a["republishes"] in references for a in articles.values()), "a copy of an original outside the dossier"
     for slug, article in articles.items():
         head = head_of(site / "articles" / slug / "index.html")
         reviews = [r for block in head.jsonld for r in json.loads(block)]
@@ -364,6 +366,16 @@ def test_article_pages_embed_a_claim_review_per_fact_check(site, data):
                                               "alternateName": VERDICT_LABELS[ann["verdict"]]}
             claim = review["itemReviewed"]
             assert claim["@type"] == "Claim"
+            outside = references.get(article["republishes"])
+            if outside is not None:
+                # the original is outside the dossier, known from a reference: it is the first
+                # appearance, its publisher the author, and the copy the other appearance
+                original, copy = claim["appearance"]
+                assert claim["firstAppearance"] == original and original["headline"] == outside["title"]
+                assert original["url"] in (outside["url"], outside["permalink"])
+                assert claim["author"]["name"] == original["publisher"]["name"] == outside["publisher"]
+                assert copy["url"] == (article["url"] or article["permalink"])
+                continue
             assert claim["appearance"]["@type"] in ("NewsArticle", "CreativeWork")
             assert claim["appearance"]["url"] == (article["url"] or article["permalink"])
             publisher = next(s for s in data["sources"] if s["id"] == article["source"])

@@ -694,7 +694,7 @@ DANGLING = [
     ("article-source", BASE_ANNOTATIONS, {"deal": BASE_ARTICLE.replace("source: daily", "source: dialy")},
      "content/articles/deal.md", 3, "unknown source 'dialy'", "did you mean 'daily'?"),
     ("article-republishes", BASE_ANNOTATIONS, {"deal": BASE_ARTICLE.replace("kind: news\n", "kind: news\nrepublishes: original\n")},
-     "content/articles/deal.md", 5, "unknown article 'original'", "add content/articles/original.md"),
+     "content/articles/deal.md", 5, "unknown article or reference 'original'", "add content/articles/original.md"),
     ("annotation-article", annotations_with("""
         annotations:
           - id: one
@@ -792,15 +792,30 @@ def test_a_republication_that_does_not_name_its_original_in_the_dossier_is_a_war
     assert check(Config(source=root, strict=True))[0] is None  # and --strict fails
 
 
-def test_a_republication_of_an_article_outside_the_dossier_is_a_notice(make_dossier):
+def test_a_republication_of_an_article_outside_the_dossier_is_a_warning_until_a_reference_names_it(make_dossier):
     copy = article("Meta bought a stake in a data company, a copy says.\n", title="Copied", kind="republication")
     assert problems(articles={"deal": BASE_ARTICLE, "copy": copy}) == [
-        "content/articles/copy.md:4:1: notice: article 'copy' is a republication that names no original in "
-        "'republishes:', so claim pages count the publisher that copied it ('daily') as the one that said it (when "
-        "the original is found, add it to content/articles/ and name it in 'republishes:'; until then, rate 'daily' "
-        "as the copier it is and say in its rationale whose text it is)"]
+        "content/articles/copy.md:4:1: warning: article 'copy' is a republication that names no original in "
+        "'republishes:', so claim pages count the publisher that copied it ('daily') as the one that said it (name "
+        "the original in 'republishes:': its slug when it is in content/articles/; when it is not in the dossier, add "
+        "it under 'references:' (title, publisher, and its url or date if known) and name that reference's id — "
+        "claim pages then count the words as the original publisher's)"]
+    # the reference 'filing' stands for the original: nothing left to say about the copy
+    named = copy.replace("kind: republication\n", "kind: republication\nrepublishes: filing\n")
+    assert problems(articles={"deal": BASE_ARTICLE, "copy": named}) == []
     root = make_dossier({"content/articles/copy.md": copy})
-    assert check(Config(source=root, strict=True))[0] is not None  # nothing to fix that the format can say
+    assert check(Config(source=root))[0] is not None  # a warning: the site builds
+    assert check(Config(source=root, strict=True))[0] is None  # and --strict fails
+
+
+def test_a_copy_dated_before_the_reference_standing_for_its_original_is_an_error():
+    copy = article("A copy.\n", title="Copied", kind="republication", extra="republishes: filing\npublished: 2025-01\n")
+    dated = BASE_ANNOTATIONS.replace("    url: https://example.org/filing\n",
+                                     "    url: https://example.org/filing\n    date: 2025-06-12\n")
+    assert [p for p in problems(dated, articles={"deal": BASE_ARTICLE, "copy": copy}) if ": error: " in p] == [
+        "content/articles/copy.md:6:1: error: this republication is dated 2025-01, before the original it "
+        "republishes, 'filing' (2025-06-12) (a copy cannot come before its original: correct this date or the one "
+        "in the reference 'filing')"]
 
 
 def test_strict_check_turns_a_warning_into_a_failure(make_dossier):
