@@ -166,7 +166,8 @@ def _review(d: Dossier, url: str, reviewed: str, verdict: str, claim: dict, upda
         "itemReviewed": claim,
         "author": {"@type": "Organization", "name": d.site.title, "url": d.site.base_url}}
     # When the review was first published: its first logged change, else the day the dossier's
-    # fact checks were published (check requires one); the latest change. Never the build's date.
+    # fact checks were published (check warns without either, and the date is left out); the
+    # latest change. Never the build's date.
     published = min((u.date for u in updates), default=None) or d.site.published
     if published:
         review["datePublished"] = published.iso

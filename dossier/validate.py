@@ -160,8 +160,10 @@ def _assessment_problems(inputs: Inputs) -> list[Diagnostic]:
 
 
 def _review_date_problems(inputs: Inputs) -> list[Diagnostic]:
-    """Every ClaimReview needs a datePublished: the fact check's first `updates:` entry, else
-    `site.published`. One error for all that lack both, at the first: the fix is usually one line."""
+    """Every ClaimReview wants a datePublished: the fact check's first `updates:` entry, else
+    `site.published`. One warning for all that lack both, at the first: the fix is usually one
+    line. A warning (an error with --strict), not an error: a dossier written before the field
+    existed still builds, its ClaimReviews without a date rather than with a made-up one."""
     a = inputs.annotations
     if a.site.published is not None:
         return []
@@ -171,8 +173,8 @@ def _review_date_problems(inputs: Inputs) -> list[Diagnostic]:
         return []
     n = len(undated) - 1
     others = {0: "", 1: " (nor has 1 other fact check or claim)"}.get(n, f" (nor have {n} other fact checks and claims)")
-    return [error(undated[0].location, f"'{undated[0].id}' has no publication date{others}: a fact check's "
-                  "ClaimReview needs one", "add 'published: YYYY-MM-DD' under 'site:', the day the dossier's fact "
+    return [warning(undated[0].location, f"'{undated[0].id}' has no publication date{others}: a fact check's "
+                    "ClaimReview needs one", "add 'published: YYYY-MM-DD' under 'site:', the day the dossier's fact "
                   "checks were first published, or an entry under 'updates:' to each")]
 
 

@@ -396,7 +396,7 @@ def test_what_we_know_leads_the_home_page(make_dossier, tmp_path):
 
 # ---- machine-readable reviews -----------------------------------------------------------------
 
-def test_a_fact_check_without_a_publication_date_is_an_error():
+def test_a_fact_check_without_a_publication_date_is_a_warning_and_its_review_has_no_date(make_dossier, tmp_path):
     text = annotations_with("""\
         annotations:
           - {id: one, article: deal, quote: Meta bought, kind: fact-check, verdict: accurate, note: N, cite: [filing]}
@@ -405,10 +405,21 @@ def test_a_fact_check_without_a_publication_date_is_an_error():
              updates: [{date: 2025-07-01, summary: Published.}]}
         """).replace("  published: 2025-06-20\n", "  language: en\n")
     _, problems = resolve_strings(text)
-    assert formatted(problems, "error") == [
-        "annotations.yaml:20:5: error: 'one' has no publication date (nor has 1 other fact check or claim): a fact "
+    assert formatted(problems, "warning") == [
+        "annotations.yaml:20:5: warning: 'one' has no publication date (nor has 1 other fact check or claim): a fact "
         "check's ClaimReview needs one (add 'published: YYYY-MM-DD' under 'site:', the day the dossier's fact checks "
         "were first published, or an entry under 'updates:' to each)"]
+    assert formatted(problems, "error") == []
+    # a dossier written before the field existed still builds (not with --strict), and its
+    # reviews carry no date rather than an invented one
+    from dossier import exports
+    source = make_dossier({"annotations.yaml": text})
+    assert build(Config(source=source, out=tmp_path / "strict", search=False, strict=True)).dossier is None
+    result = build(Config(source=source, out=tmp_path / "out", search=False))
+    assert result.ok
+    reviews = {r["url"].rsplit("#", 1)[1]: r for r in exports.claim_reviews(result.dossier, "deal")}
+    assert "datePublished" not in reviews["one"] and "datePublished" not in reviews["two"]
+    assert reviews["dated"]["datePublished"] == "2025-07-01"
 
 
 def test_a_republished_claim_is_authored_by_the_original_publisher(make_dossier, tmp_path):
