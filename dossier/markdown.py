@@ -51,9 +51,17 @@ class Highlight:
     start: int
     end: int
     ids: tuple[str, ...] = field(default=())
-    """Every annotation covering the piece, in note order."""
-    css: str = ""
-    """Classes of the mark: the first annotation's kind and verdict, `overlap` if several."""
+    """Every annotation covering the piece, in note order (the outermost quote first)."""
+    classes: tuple[str, ...] = field(default=())
+    """The classes of each annotation's mark (its kind and verdict), in the order of `ids`."""
+
+    def html(self, piece: str) -> str:
+        """The piece inside one <mark> per annotation, nested in note order: where quotes
+        overlap, each mark shows its own verdict (a reader sees both, not the outer one only)."""
+        classes = self.classes + ("",) * (len(self.ids) - len(self.classes))
+        opened = "".join(f'<mark{f" class={chr(34)}{css}{chr(34)}" if css else ""} data-annotation="{ann_id}">'
+                         for ann_id, css in zip(self.ids, classes))
+        return opened + piece + "</mark>" * len(self.ids)
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,8 +202,7 @@ def _render_chunk(token: Token, env: dict) -> tuple[str, list[str]]:
         piece = html.escape(token.content[a - chunk.start:b - chunk.start], quote=False)
         if mark is not None and mark.ids:
             close_run()
-            css = f' class="{mark.css}"' if mark.css else ""
-            out.append(f'<mark{css} data-annotation="{" ".join(mark.ids)}">{piece}</mark>')
+            out.append(mark.html(piece))
         elif run is not None:
             if run is not open_run:
                 close_run()
@@ -355,7 +362,7 @@ def annotated_title_html(title: str, anchors) -> str:
         out.append(before.get(a, ""))
         piece = html.escape(title[a:b], quote=False)
         mark = next((m for m in marks if m.start <= a and b <= m.end), None)
-        out.append(f'<mark class="{mark.css}" data-annotation="{" ".join(mark.ids)}">{piece}</mark>' if mark else piece)
+        out.append(mark.html(piece) if mark else piece)
         out.append(after.get(b, ""))
     return "".join(out)
 
@@ -369,10 +376,14 @@ def _note_inserts(anchors) -> tuple[dict[int, str], dict[int, str]]:
         ann = anc.annotation
         before[anc.span.start] = before.get(anc.span.start, "") + f'<span class="anchor" id="{ann.id}"></span>'
         verdict = f" v-{ann.verdict}" if ann.verdict else ""
+        label = html.escape(label_of(ann))
+        # The verdict word is in the name and, shown on hover and focus, in the .ref-word tip;
+        # the search index skips the marker (its glyph and number are noise in an excerpt).
         after[anc.span.end] = after.get(anc.span.end, "") + (
             f'<a class="note-ref k-{ann.kind}{verdict}" href="#note_{ann.id}" id="ref_{ann.id}" data-note="{ann.id}" '
-            f'aria-label="Note {anc.number}: {html.escape(label_of(ann))}">'
-            f'<span aria-hidden="true">{icon_of(ann)}</span>{anc.number}</a>')
+            f'aria-label="Note {anc.number}: {label}" data-pagefind-ignore>'
+            f'<span aria-hidden="true">{icon_of(ann)}</span>{anc.number}'
+            f'<span class="ref-word" aria-hidden="true">{label}</span></a>')
     return before, after
 
 
@@ -383,7 +394,10 @@ def disjoint_marks(anchors) -> tuple[Highlight, ...]:
     for start, end in zip(points, points[1:]):
         covering = [a.annotation for a in anchors if a.span.start <= start and end <= a.span.end]
         if covering:
-            first = covering[0]
-            css = f"k-{first.kind}" + (f" v-{first.verdict}" if first.verdict else "") + (" overlap" if len(covering) > 1 else "")
-            marks.append(Highlight(start, end, tuple(a.id for a in covering), css))
+            marks.append(Highlight(start, end, tuple(a.id for a in covering), tuple(map(mark_classes, covering))))
     return tuple(marks)
+
+
+def mark_classes(annotation) -> str:
+    """A mark's classes: its kind and, for a fact check, its verdict (style.css styles both)."""
+    return f"k-{annotation.kind}" + (f" v-{annotation.verdict}" if annotation.verdict else "")
