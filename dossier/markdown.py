@@ -15,6 +15,8 @@ from functools import lru_cache
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from .urls import mention_fragment
+
 SAFE_SCHEMES = ("http:", "https:", "mailto:")
 BLOCK_BREAK = "\n\n"
 """What separates two blocks (paragraphs, cells, list items) in the extracted text."""
@@ -76,6 +78,9 @@ class Decorations:
     """offset → HTML inserted before the text at that offset (annotation link targets)."""
     after: dict[int, str] = field(default_factory=dict)
     """offset → HTML inserted after the text ending at that offset (note references)."""
+    places: dict[int, str] = field(default_factory=dict)
+    """offset → an empty element inserted at that offset, inside whatever is open there (the
+    places of entity mentions, which entity pages link to)."""
     unannotated: tuple[tuple[int, int], ...] = ()
     """Disjoint, sorted (start, end) runs of sentences no annotation examines, shown faintly
     marked on request; they never overlap a mark."""
@@ -100,7 +105,15 @@ def _new_parser() -> MarkdownIt:
     md.add_render_rule("image", _render_image)
     md.add_render_rule("text", _render_text)
     md.add_render_rule("code_inline", _render_code_inline)
+    md.add_render_rule("table_open", _render_table_open)
     return md
+
+
+def _render_table_open(self, tokens, idx, options, env):
+    # A table's cells run together in a search excerpt ("Company Key Features Clients …"):
+    # the index leaves tables out; the page shows them as they are.
+    tokens[idx].attrSet("data-pagefind-ignore", "")
+    return self.renderToken(tokens, idx, options, env)
 
 
 def _render_link_open(self, tokens, idx, options, env):
@@ -151,6 +164,8 @@ def _render_chunk(token: Token, env: dict) -> tuple[str, list[str]]:
     runs = env["runs_by_chunk"].get(chunk_index, ())
     befores, afters = env["before_at"], env["after_at"]  # the offsets, sorted
     befores = befores[bisect.bisect_left(befores, chunk.start):bisect.bisect_left(befores, chunk.end)]
+    places = env["place_at"][bisect.bisect_left(env["place_at"], chunk.start):bisect.bisect_left(env["place_at"], chunk.end)]
+    befores = sorted({*befores, *places}) if places else befores
     afters = afters[bisect.bisect_right(afters, chunk.start):bisect.bisect_right(afters, chunk.end)]
     if not (marks or links or befores or afters):  # most text: nothing, or only unannotated runs, to weave in
         return _with_runs(token.content, chunk, runs), []
@@ -179,6 +194,8 @@ def _render_chunk(token: Token, env: dict) -> tuple[str, list[str]]:
         if a in deco.before:
             close_run()
             out.append(deco.before[a])
+        if a in deco.places:
+            out.append(deco.places[a])
         link = next((l for l in links if l[0] <= a and b <= l[1]), None)
         mark = next((m for m in marks if m.start <= a and b <= m.end), None)
         run = next((r for r in runs if r[0] <= a and b <= r[1]), None)
@@ -303,7 +320,8 @@ def render_body(parsed: ParsedBody, decorations: Decorations = Decorations()) ->
         links_by_chunk.setdefault(_chunk_at(starts, link[0]), []).append(link)
     env = {"decorations": decorations, "chunks": parsed.chunks, "marks_by_chunk": marks_by_chunk,
            "links_by_chunk": links_by_chunk, "runs_by_chunk": _by_chunk(parsed.chunks, starts, decorations.unannotated),
-           "before_at": sorted(decorations.before), "after_at": sorted(decorations.after)}
+           "before_at": sorted(decorations.before), "after_at": sorted(decorations.after),
+           "place_at": sorted(decorations.places)}
     return MD.renderer.render(parsed.tokens, MD.options, env)
 
 
@@ -345,8 +363,10 @@ def annotated_body_html(parsed: ParsedBody, anchors, mentions, entity_names: dic
     quote, the linked entity mentions (`entity_href(id)` gives the link) and the runs of
     unannotated sentences wrapped."""
     before, after = _note_inserts(anchors)
+    places = {m.span.start: f'<span class="mention-at" id="{mention_fragment(index)}"></span>'  # where entity pages link
+              for index, m in enumerate(mentions)}
     links = tuple((m.span.start, m.span.end, entity_href(m.entity), entity_names[m.entity]) for m in mentions if m.linked)
-    return render_body(parsed, Decorations(disjoint_marks(anchors), links, before, after, unannotated))
+    return render_body(parsed, Decorations(disjoint_marks(anchors), links, before, after, places, unannotated))
 
 
 def annotated_title_html(title: str, anchors) -> str:
