@@ -111,8 +111,10 @@ def _new_parser() -> MarkdownIt:
 
 def _render_table_open(self, tokens, idx, options, env):
     # A table's cells run together in a search excerpt ("Company Key Features Clients …"):
-    # the index leaves tables out; the page shows them as they are.
+    # the index leaves tables out; the page shows them as they are. A table wider than the
+    # screen scrolls in its own box, which the keyboard must reach too (tabindex).
     tokens[idx].attrSet("data-pagefind-ignore", "")
+    tokens[idx].attrSet("tabindex", "0")
     return self.renderToken(tokens, idx, options, env)
 
 
@@ -363,7 +365,7 @@ def annotated_body_html(parsed: ParsedBody, anchors, mentions, entity_names: dic
     quote, the linked entity mentions (`entity_href(id)` gives the link) and the runs of
     unannotated sentences wrapped."""
     before, after = _note_inserts(anchors)
-    places = {m.span.start: f'<span class="mention-at" id="{mention_fragment(index)}"></span>'  # where entity pages link
+    places = {m.span.start: f'<span id="{mention_fragment(index)}"></span>'  # where entity pages link
               for index, m in enumerate(mentions)}
     links = tuple((m.span.start, m.span.end, entity_href(m.entity), entity_names[m.entity]) for m in mentions if m.linked)
     return render_body(parsed, Decorations(disjoint_marks(anchors), links, before, after, places, unannotated))
@@ -403,7 +405,7 @@ def _note_inserts(anchors) -> tuple[dict[int, str], dict[int, str]]:
             f'<a class="note-ref k-{ann.kind}{verdict}" href="#note_{ann.id}" id="ref_{ann.id}" data-note="{ann.id}" '
             f'aria-label="Note {anc.number}: {label}" data-pagefind-ignore>'
             f'<span aria-hidden="true">{icon_of(ann)}</span>{anc.number}'
-            f'<span class="ref-word" aria-hidden="true">{label}</span></a>')
+            f'<span class="ref-word"> {label}</span></a>')
     return before, after
 
 

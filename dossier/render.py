@@ -217,9 +217,9 @@ def _entity_context(d: Dossier, entity_id: str, part: int = 1) -> dict:
     return context
 
 
-CONTENTS_AFTER = 25
-"""An entity page lists its sections first when it shows more entries than this: about three
-screens of relations, notes, events and sentences."""
+CONTENTS_AFTER = 8
+"""An entity page lists its sections first when it shows more entries than this (an article's
+heading counts two): on a phone, about three screens of relations, notes, events and sentences."""
 
 
 def _entity_contents(context: dict, entity, first: bool) -> list[tuple[str, str, int]]:
@@ -230,7 +230,7 @@ def _entity_contents(context: dict, entity, first: bool) -> list[tuple[str, str,
                 ("events-heading", "Events", len(context["events"])),
                 ("mentions-heading", "Mentions", sum(len(m.sentences) for m in context["mentioned"]))]
     sections = [s for s in sections if s[2]]
-    if sum(n for _, _, n in sections) + 2 * len(context["mentioned"]) <= CONTENTS_AFTER:
+    if len(sections) < 2 or sum(n for _, _, n in sections) + 2 * len(context["mentioned"]) <= CONTENTS_AFTER:
         return []
     return sections
 

@@ -135,7 +135,7 @@ def test_every_mention_has_a_place_to_link_to_in_the_article():
     html = body_html(dossier)
     assert len(dossier.articles["deal"].mentions) == 3
     for index in range(3):  # headings and unlinked mentions too, each right before its name
-        assert re.search(rf'<span class="mention-at" id="m_{index}"></span>(<a [^>]*>)?Meta', html)
+        assert re.search(rf'<span id="m_{index}"></span>(<a [^>]*>)?Meta', html)
 
 
 # ---- mentions and links in an article -----------------------------------------------------
@@ -209,7 +209,7 @@ def test_mention_in_a_heading_is_recorded_but_not_linked():
 
 def test_mention_in_bold_is_linked_inside_the_emphasis():
     html = body_html(resolved("**Meta** leads.\n"))
-    assert '<strong><span class="mention-at" id="m_0"></span><a class="entity-link" href="../../entities/meta/"' in html
+    assert '<strong><span id="m_0"></span><a class="entity-link" href="../../entities/meta/"' in html
 
 
 def test_mention_across_emphasis_is_recorded_and_the_next_one_is_linked():

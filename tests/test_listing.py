@@ -141,6 +141,15 @@ def test_a_small_dossier_keeps_one_page_per_list(tmp_path):
     assert site["claims/"].count('<li class="claim-item') == 9
 
 
+def test_the_compare_page_names_the_articles_that_tell_no_shared_claim(tmp_path):
+    files = long_dossier(3)
+    files["content/articles/quiet.md"] = "---\ntitle: A quiet story\nsource: daily\nkind: news\n---\nNothing here.\n"
+    compare = pages(built(tmp_path, files))["compare/"]
+    assert '<th scope="col"><a href="../articles/a00/">Story 00</a></th>' in compare
+    assert ('One article tells none of the shared claims, so it has no column: '
+            '<a href="../articles/quiet/">A quiet story</a>.') in compare
+
+
 # ---- links land on the right part ---------------------------------------------------------------
 
 @pytest.fixture
