@@ -111,7 +111,7 @@ def test_keyboard_tab_enter_opens_and_escape_closes(site, open_page):
 def test_while_a_note_is_open_focus_on_another_marker_shows_its_note(site, open_page):
     page = open_page(viewport=WIDE).page
     page.goto(site.url(ARTICLE))
-    refs = page.locator(".article-body a.note-ref")
+    refs = page.locator("#page-title a.note-ref, .article-body a.note-ref")
     refs.nth(0).click()
     second = refs.nth(1)
     second.focus()
