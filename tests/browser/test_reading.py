@@ -480,7 +480,7 @@ def test_a_split_claims_index_sends_an_articles_filtered_link_to_the_part_that_s
     assert page.locator(".claim-item:not([hidden])").count() == sum(1 for n in range(9) if (5 + n) % 7 == 3)
 
 
-@pytest.mark.parametrize("width", [320, 1280])
+@pytest.mark.parametrize("width", WIDTHS)
 def test_the_split_pages_read_without_javascript_and_never_scroll_sideways(large_site, open_page, width):
     base, out = large_site
     page = open_page(java_script_enabled=False, viewport={"width": width, "height": 800}).page
@@ -492,3 +492,51 @@ def test_the_split_pages_read_without_javascript_and_never_scroll_sideways(large
     if page.locator(".pager a[rel=next]").count():
         page.locator(".pager a[rel=next]").first.click()
         assert page.locator(".claim-item").count() > 0 and scroll_width(page)[0] <= width
+
+
+@pytest.fixture(scope="module")
+def split_site(tmp_path_factory):
+    """The dozen-article dossier of test_listing.py built with its lowered split sizes, so that
+    every list splits into parts (articles, entities, timeline years, references, corrections,
+    sources, an entity's and a claim's pages, compare, the claims index per verdict); served
+    under /repo/."""
+    folder = tmp_path_factory.mktemp("split")
+    source, out = folder / "dossier", folder / "public"
+    handler = functools.partial(_Handler, directory=str(out))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    base = f"http://127.0.0.1:{server.server_address[1]}/repo/"
+    # in a process of its own: test_listing.py imports tests/conftest.py, which this folder's shadows
+    script = ("import sys; from pathlib import Path; sys.path[:0] = [sys.argv[3], sys.argv[4]]\n"
+              "from test_listing import SMALL, long_dossier\nfrom conftest import write_files\n"
+              "from dossier import listing\nfrom dossier.site import Config, build\n"
+              "[setattr(listing, name, value) for name, value in SMALL.items()]\n"
+              "write_files(Path(sys.argv[1]), long_dossier())\n"
+              "result = build(Config(source=Path(sys.argv[1]), out=Path(sys.argv[2]), base_url=sys.argv[5], search=False))\n"
+              "sys.exit(0 if result.ok else 1)\n")
+    result = subprocess.run([sys.executable, "-c", script, str(source), str(out), str(ROOT), str(ROOT / "tests"), base],
+                            cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield base, out
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_no_part_of_a_split_list_scrolls_sideways(split_site, open_page, width):
+    base, out = split_site
+    firsts = ["articles/", "entities/", "entities/meta/", "claims/", "claims/c0/", "timeline/", "references/",
+              "corrections/", "sources/", "sources/daily/", "compare/"]
+    parts = firsts + sorted(p.parent.relative_to(out).as_posix() + "/" for p in out.rglob("index.html")
+                            if "/page/" in p.as_posix() or p.parent.parent.name in ("verdict", "kind", "timeline"))
+    kinds = {part.split("/")[0] for part in parts}
+    assert {"articles", "entities", "claims", "timeline", "references", "corrections", "sources", "compare"} <= kinds
+    page = open_page(viewport={"width": width, "height": 800}).page
+    wide = []
+    for part in parts:
+        page.goto(base + part)
+        assert page.locator(".pager, .key-parts, .year-index, .year-overview, .group-index").count() > 0, f"/{part} links to no other part"
+        scrolled, client = scroll_width(page)
+        if scrolled > client:
+            wide.append(f"/{part}: {scrolled} px in {client}")
+    assert not wide, wide
