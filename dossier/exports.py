@@ -31,7 +31,9 @@ def dumps(data: Any) -> str:
 
 
 def absolute(d: Dossier, url: str) -> str:
-    return urls.absolute(d.site.base_url, url)
+    """The full URL of a page or a place on one (on the part of a split list that shows it)."""
+    from .listing import place  # listing imports publish, which imports this module
+    return urls.absolute(d.site.base_url, place(d, url))
 
 
 def _iso(date: PartialDate | None) -> str | None:

@@ -24,7 +24,8 @@ from .diagnostics import Diagnostic, has_errors, sort_diagnostics
 from .load import ANNOTATIONS_FILE, ARTICLES_DIR, list_markdown, read_annotations
 from .model import Dossier, Inputs
 from .parallel import map_chunks
-from .render import Page, TemplateProblem, plan_pages, render_page
+from . import listing
+from .render import Page, TemplateProblem, lists_the_dossier, plan_pages, render_page
 from .resolve import alias_index, annotations_by_article, assemble
 from .site import (ArticleInputs, BuildResult, Config, layout_dirs, load_pages, other_files,
                    plan_outputs, prepare_articles)
@@ -34,7 +35,8 @@ from .write import OutputError, copy_static, guard_output, marked, staging
 
 LIST_PAGES = (urls.HOME, urls.ARTICLES, urls.ENTITIES, urls.TIMELINE, urls.CLAIMS, urls.COMPARE, urls.CORRECTIONS,
               urls.SOURCES, urls.REFERENCES)
-"""Pages that list every article or annotation: re-rendered after any content edit."""
+"""Pages that list every article or annotation: re-rendered after any content edit (with the
+later parts of a long list: render.lists_the_dossier)."""
 
 
 class Superseded(Exception):
@@ -242,7 +244,7 @@ class Session:
             else:
                 wanted = pages if full else _affected(previous, dossier, pages)
                 if defer:
-                    wanted = [page for page in wanted if page.url not in LIST_PAGES]
+                    wanted = [page for page in wanted if not lists_the_dossier(page)]
                 written = self._write(dossier, wanted, full, self.config.out)
                 written += sum(self._put(path, content, self.config.out) for path, content in others.items())
                 self._remove_stale({urls.output_path(page.url) for page in pages} | set(others) | set(publish.OUTPUTS))
@@ -265,7 +267,7 @@ class Session:
             return 0
         pages = plan_pages(dossier)
         written = 0
-        steps = [(page, None) for page in pages if page.url in LIST_PAGES] + [(None, output) for output in publish.OUTPUTS]
+        steps = [(page, None) for page in pages if lists_the_dossier(page)] + [(None, output) for output in publish.OUTPUTS]
         outputs = None
         for page, output in steps:
             while self.busy.is_set():  # a rebuild is running: let it have the processor
@@ -284,7 +286,9 @@ class Session:
     def hand_off(self) -> None:
         """Before another process runs `finish`: forget what was written to the files it
         writes, so this process never skips one of them as unchanged."""
-        handed = {urls.output_path(url) for url in LIST_PAGES} | set(publish.OUTPUTS)
+        lists = plan_pages(self.dossier) if self.dossier is not None else []
+        handed = {urls.output_path(url) for url in LIST_PAGES} | set(publish.OUTPUTS) \
+            | {urls.output_path(page.url) for page in lists if lists_the_dossier(page)}
         with self.lock:
             for path in handed:
                 self.written.pop(path, None)
@@ -396,7 +400,15 @@ def _structure_changed(old: Dossier, new: Dossier) -> bool:
     claims, events or content pages. Then every page is re-rendered."""
     return (old.site != new.site or old.sources != new.sources or old.entities != new.entities
             or old.references != new.references or old.claims != new.claims or old.events != new.events
-            or old.pages != new.pages or list(old.articles) != list(new.articles))
+            or old.pages != new.pages or list(old.articles) != list(new.articles) or _layout_changed(old, new))
+
+
+def _layout_changed(old: Dossier, new: Dossier) -> bool:
+    """Whether a long list was split differently (listing.py): pages came or went, or an event,
+    a reference or a correction moved to another part, so links on any page may change."""
+    before, after = listing.layout(old), listing.layout(new)
+    return (before.placed != after.placed or before.claims_split != after.claims_split
+            or [p.url for p in plan_pages(old)] != [p.url for p in plan_pages(new)])
 
 
 def _affected(old: Dossier, new: Dossier, pages: list[Page]) -> list[Page]:
@@ -422,7 +434,8 @@ def _affected(old: Dossier, new: Dossier, pages: list[Page]) -> list[Page]:
         | {urls.claim(c) for c in claims}
     if figures(old) != figures(new):  # content pages may state them
         wanted |= {urls.page(slug) for slug in new.pages}
-    return [page for page in pages if page.url in wanted]
+    return [page for page in pages if page.url in wanted or lists_the_dossier(page)  # with every part of a page
+            or page.context.get("entity_id") in entities or page.context.get("claim_id") in claims]
 
 
 def _bottom_line(d: Dossier, slug: str) -> tuple | None:

@@ -69,23 +69,59 @@ def find_mentions(text: str, index: AliasIndex) -> list[tuple[int, int, str]]:
 def sentence_around(text: str, start: int, end: int, limit: int = 320) -> str:
     """The sentence that contains text[start:end], trimmed to about `limit` characters."""
     left, right = _sentence_bounds(text, start, end, limit)
-    sentence = " ".join(text[left:right].split())
-    return ("…" if left > 0 and left == start - limit else "") + sentence
+    return _cut_before(text, left, start, limit) + " ".join(text[left:right].split()) + _cut_after(text, right, end, limit)
 
 
 def sentence_parts(text: str, start: int, end: int, limit: int = 320) -> tuple[str, str, str]:
     """The sentence(s) around text[start:end] as (before, the span, after), whitespace runs
-    collapsed; `before` starts with "…" when the sentence was cut."""
+    collapsed; `before` starts (and `after` ends) with "…" when the sentence was cut."""
     left, right = _sentence_bounds(text, start, end, limit)
-    cut = "…" if left > 0 and left == start - limit else ""
-    return (cut + _collapse(text[left:start]).lstrip(), _collapse(text[start:end]),
-            _collapse(text[end:right]).rstrip())
+    return (_cut_before(text, left, start, limit) + _collapse(text[left:start]).lstrip(), _collapse(text[start:end]),
+            _collapse(text[end:right]).rstrip() + _cut_after(text, right, end, limit))
+
+
+def sentences_with(text: str, spans: list[tuple[int, int]], limit: int = 320) -> list[tuple[tuple[str, int | None], ...]]:
+    """Each sentence holding one of `spans` (sorted, disjoint), once, as pieces (text, index
+    of the span or None), whitespace runs collapsed: a sentence that names an entity twice is
+    listed once, with both names marked."""
+    sentences: list[tuple[tuple[str, int | None], ...]] = []
+    i = 0
+    while i < len(spans):
+        left, right = _sentence_bounds(text, spans[i][0], spans[i][1], limit)
+        pieces: list[tuple[str, int | None]] = []
+        at = left
+        lead = _cut_before(text, left, spans[i][0], limit)
+        while i < len(spans) and spans[i][0] < right:
+            start, end = spans[i]
+            pieces += [(_collapse(text[at:start]), None), (_collapse(text[start:end]), i)]
+            at, i = end, i + 1
+            right = max(right, end)
+        pieces.append((_collapse(text[at:right]), None))
+        pieces[0] = (lead + pieces[0][0].lstrip(), None)
+        pieces[-1] = (pieces[-1][0].rstrip() + _cut_after(text, right, spans[i - 1][1], limit), None)
+        sentences.append(tuple(piece for piece in pieces if piece[0] or piece[1] is not None))
+    return sentences
+
+
+_CLOSERS = "\"'”’)]"
+"""Closing quotes and brackets after a full stop: they end the sentence with it."""
 
 
 def _sentence_bounds(text: str, start: int, end: int, limit: int) -> tuple[int, int]:
     left = max((m.end() for m in SENTENCE_END.finditer(text, max(0, start - limit), start)), default=max(0, start - limit))
     right_match = SENTENCE_END.search(text, end, end + limit)
-    return left, right_match.start() if right_match else min(len(text), end + limit)
+    if right_match is None:
+        return left, min(len(text), end + limit)
+    gap = right_match.group()
+    return left, right_match.start() + len(gap) - len(gap.lstrip(_CLOSERS))
+
+
+def _cut_before(text: str, left: int, start: int, limit: int) -> str:
+    return "…" if left > 0 and left == start - limit else ""
+
+
+def _cut_after(text: str, right: int, end: int, limit: int) -> str:
+    return "…" if right < len(text) and right == end + limit else ""
 
 
 def _collapse(text: str) -> str:

@@ -15,6 +15,8 @@ from functools import lru_cache
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from .urls import mention_fragment
+
 SAFE_SCHEMES = ("http:", "https:", "mailto:")
 BLOCK_BREAK = "\n\n"
 """What separates two blocks (paragraphs, cells, list items) in the extracted text."""
@@ -51,9 +53,17 @@ class Highlight:
     start: int
     end: int
     ids: tuple[str, ...] = field(default=())
-    """Every annotation covering the piece, in note order."""
-    css: str = ""
-    """Classes of the mark: the first annotation's kind and verdict, `overlap` if several."""
+    """Every annotation covering the piece, in note order (the outermost quote first)."""
+    classes: tuple[str, ...] = field(default=())
+    """The classes of each annotation's mark (its kind and verdict), in the order of `ids`."""
+
+    def html(self, piece: str) -> str:
+        """The piece inside one <mark> per annotation, nested in note order: where quotes
+        overlap, each mark shows its own verdict (a reader sees both, not the outer one only)."""
+        classes = self.classes + ("",) * (len(self.ids) - len(self.classes))
+        opened = "".join(f'<mark{f" class={chr(34)}{css}{chr(34)}" if css else ""} data-annotation="{ann_id}">'
+                         for ann_id, css in zip(self.ids, classes))
+        return opened + piece + "</mark>" * len(self.ids)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +78,9 @@ class Decorations:
     """offset → HTML inserted before the text at that offset (annotation link targets)."""
     after: dict[int, str] = field(default_factory=dict)
     """offset → HTML inserted after the text ending at that offset (note references)."""
+    places: dict[int, str] = field(default_factory=dict)
+    """offset → an empty element inserted at that offset, inside whatever is open there (the
+    places of entity mentions, which entity pages link to)."""
     unannotated: tuple[tuple[int, int], ...] = ()
     """Disjoint, sorted (start, end) runs of sentences no annotation examines, shown faintly
     marked on request; they never overlap a mark."""
@@ -92,7 +105,17 @@ def _new_parser() -> MarkdownIt:
     md.add_render_rule("image", _render_image)
     md.add_render_rule("text", _render_text)
     md.add_render_rule("code_inline", _render_code_inline)
+    md.add_render_rule("table_open", _render_table_open)
     return md
+
+
+def _render_table_open(self, tokens, idx, options, env):
+    # A table's cells run together in a search excerpt ("Company Key Features Clients …"):
+    # the index leaves tables out; the page shows them as they are. A table wider than the
+    # screen scrolls in its own box, which the keyboard must reach too (tabindex).
+    tokens[idx].attrSet("data-pagefind-ignore", "")
+    tokens[idx].attrSet("tabindex", "0")
+    return self.renderToken(tokens, idx, options, env)
 
 
 def _render_link_open(self, tokens, idx, options, env):
@@ -143,6 +166,8 @@ def _render_chunk(token: Token, env: dict) -> tuple[str, list[str]]:
     runs = env["runs_by_chunk"].get(chunk_index, ())
     befores, afters = env["before_at"], env["after_at"]  # the offsets, sorted
     befores = befores[bisect.bisect_left(befores, chunk.start):bisect.bisect_left(befores, chunk.end)]
+    places = env["place_at"][bisect.bisect_left(env["place_at"], chunk.start):bisect.bisect_left(env["place_at"], chunk.end)]
+    befores = sorted({*befores, *places}) if places else befores
     afters = afters[bisect.bisect_right(afters, chunk.start):bisect.bisect_right(afters, chunk.end)]
     if not (marks or links or befores or afters):  # most text: nothing, or only unannotated runs, to weave in
         return _with_runs(token.content, chunk, runs), []
@@ -171,6 +196,8 @@ def _render_chunk(token: Token, env: dict) -> tuple[str, list[str]]:
         if a in deco.before:
             close_run()
             out.append(deco.before[a])
+        if a in deco.places:
+            out.append(deco.places[a])
         link = next((l for l in links if l[0] <= a and b <= l[1]), None)
         mark = next((m for m in marks if m.start <= a and b <= m.end), None)
         run = next((r for r in runs if r[0] <= a and b <= r[1]), None)
@@ -194,8 +221,7 @@ def _render_chunk(token: Token, env: dict) -> tuple[str, list[str]]:
         piece = html.escape(token.content[a - chunk.start:b - chunk.start], quote=False)
         if mark is not None and mark.ids:
             close_run()
-            css = f' class="{mark.css}"' if mark.css else ""
-            out.append(f'<mark{css} data-annotation="{" ".join(mark.ids)}">{piece}</mark>')
+            out.append(mark.html(piece))
         elif run is not None:
             if run is not open_run:
                 close_run()
@@ -296,7 +322,8 @@ def render_body(parsed: ParsedBody, decorations: Decorations = Decorations()) ->
         links_by_chunk.setdefault(_chunk_at(starts, link[0]), []).append(link)
     env = {"decorations": decorations, "chunks": parsed.chunks, "marks_by_chunk": marks_by_chunk,
            "links_by_chunk": links_by_chunk, "runs_by_chunk": _by_chunk(parsed.chunks, starts, decorations.unannotated),
-           "before_at": sorted(decorations.before), "after_at": sorted(decorations.after)}
+           "before_at": sorted(decorations.before), "after_at": sorted(decorations.after),
+           "place_at": sorted(decorations.places)}
     return MD.renderer.render(parsed.tokens, MD.options, env)
 
 
@@ -338,8 +365,10 @@ def annotated_body_html(parsed: ParsedBody, anchors, mentions, entity_names: dic
     quote, the linked entity mentions (`entity_href(id)` gives the link) and the runs of
     unannotated sentences wrapped."""
     before, after = _note_inserts(anchors)
+    places = {m.span.start: f'<span id="{mention_fragment(index)}"></span>'  # where entity pages link
+              for index, m in enumerate(mentions)}
     links = tuple((m.span.start, m.span.end, entity_href(m.entity), entity_names[m.entity]) for m in mentions if m.linked)
-    return render_body(parsed, Decorations(disjoint_marks(anchors), links, before, after, unannotated))
+    return render_body(parsed, Decorations(disjoint_marks(anchors), links, before, after, places, unannotated))
 
 
 def annotated_title_html(title: str, anchors) -> str:
@@ -355,7 +384,7 @@ def annotated_title_html(title: str, anchors) -> str:
         out.append(before.get(a, ""))
         piece = html.escape(title[a:b], quote=False)
         mark = next((m for m in marks if m.start <= a and b <= m.end), None)
-        out.append(f'<mark class="{mark.css}" data-annotation="{" ".join(mark.ids)}">{piece}</mark>' if mark else piece)
+        out.append(mark.html(piece) if mark else piece)
         out.append(after.get(b, ""))
     return "".join(out)
 
@@ -369,10 +398,14 @@ def _note_inserts(anchors) -> tuple[dict[int, str], dict[int, str]]:
         ann = anc.annotation
         before[anc.span.start] = before.get(anc.span.start, "") + f'<span class="anchor" id="{ann.id}"></span>'
         verdict = f" v-{ann.verdict}" if ann.verdict else ""
+        label = html.escape(label_of(ann))
+        # The verdict word is in the name and, shown on hover and focus, in the .ref-word tip;
+        # the search index skips the marker (its glyph and number are noise in an excerpt).
         after[anc.span.end] = after.get(anc.span.end, "") + (
             f'<a class="note-ref k-{ann.kind}{verdict}" href="#note_{ann.id}" id="ref_{ann.id}" data-note="{ann.id}" '
-            f'aria-label="Note {anc.number}: {html.escape(label_of(ann))}">'
-            f'<span aria-hidden="true">{icon_of(ann)}</span>{anc.number}</a>')
+            f'aria-label="Note {anc.number}: {label}" data-pagefind-ignore>'
+            f'<span aria-hidden="true">{icon_of(ann)}</span>{anc.number}'
+            f'<span class="ref-word"> {label}</span></a>')
     return before, after
 
 
@@ -383,7 +416,10 @@ def disjoint_marks(anchors) -> tuple[Highlight, ...]:
     for start, end in zip(points, points[1:]):
         covering = [a.annotation for a in anchors if a.span.start <= start and end <= a.span.end]
         if covering:
-            first = covering[0]
-            css = f"k-{first.kind}" + (f" v-{first.verdict}" if first.verdict else "") + (" overlap" if len(covering) > 1 else "")
-            marks.append(Highlight(start, end, tuple(a.id for a in covering), css))
+            marks.append(Highlight(start, end, tuple(a.id for a in covering), tuple(map(mark_classes, covering))))
     return tuple(marks)
+
+
+def mark_classes(annotation) -> str:
+    """A mark's classes: its kind and, for a fact check, its verdict (style.css styles both)."""
+    return f"k-{annotation.kind}" + (f" v-{annotation.verdict}" if annotation.verdict else "")

@@ -1,8 +1,9 @@
 """Dossier → pages: decide every page (URL, template, context), then render each with Jinja2."""
 from __future__ import annotations
 
+import bisect
 import traceback
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,20 +12,18 @@ import jinja2
 from jinja2.sandbox import SecurityError
 from markupsafe import Markup
 
-from . import urls
+from . import listing, urls
 from .coverage import figures, fill_figures
 from .diagnostics import Diagnostic, Location, error
-from .link import sentence_parts
+from .link import sentence_parts, sentences_with
+from .list_pages import LIST_CONTEXTS
+from .listing import Part, part_urls
 from .markdown import render_markdown
-from .model import ENTITY_TYPES, KINDS, VERDICTS, Anchor, Article, Dossier, ResolvedArticle, Source, original_publisher
-from .publish import corrections
+from .model import KINDS, VERDICTS, Anchor, Article, Dossier, ResolvedArticle, Source, original_publisher
 from .templates import LayoutLoader, LayoutRefused, TemplateProblem, render_bounded
+from .excerpts import first_sentence, list_quote
 
 from . import BUILTIN_THEME as BUILTIN_LAYOUTS  # layouts/ in a checkout, dossier/theme/ when installed
-
-
-HOME_ARTICLES = 20
-"""The home page lists this many articles, newest first; /articles/ lists them all."""
 
 
 @dataclass(frozen=True)
@@ -36,46 +35,85 @@ class Page:
 
 
 def plan_pages(d: Dossier) -> list[Page]:
-    """Every HTML page of the site, in a stable order."""
-    pages = [  # the pages that list the whole dossier get their context when rendered (LIST_CONTEXTS)
-        Page(urls.HOME, "index.html", {}),
-        Page(urls.ARTICLES, "articles.html", {}),
-        Page(urls.ENTITIES, "entities.html", {}),
-        Page(urls.TIMELINE, "timeline.html", {}),
-        Page(urls.CLAIMS, "claims.html", {}),
-        Page(urls.COMPARE, "compare.html", {}),
-        Page(urls.CORRECTIONS, "corrections.html", {}),
-        Page(urls.SOURCES, "sources.html", {}),
-        Page(urls.REFERENCES, "references.html", {}),
-        Page(urls.SEARCH, "search.html", {}),
-        Page(urls.NOT_FOUND, "404.html", {}),
-    ]
+    """Every HTML page of the site, in a stable order; a long list's later parts follow its
+    first (listing.py decides the splits)."""
+    lay = listing.layout(d)
+    # the pages that list the whole dossier get their context when rendered (LIST_CONTEXTS)
+    pages = [Page(urls.HOME, "index.html", {})]
+    pages += _parts(urls.ARTICLES, "articles.html", len(lay.articles))
+    pages += _parts(urls.ENTITIES, "entities.html", len(lay.entities))
+    pages.append(Page(urls.TIMELINE, "timeline.html", {}))
+    for year, parts in (lay.timeline_years or {}).items():
+        pages += _parts(lay.timeline_url(year), "timeline.html", len(parts), year=year, first={"year": year})
+    pages.append(Page(urls.CLAIMS, "claims.html", {}))
+    if lay.claims_split:
+        for key in lay.claim_groups:
+            part = lay.claim_parts(key)
+            pages += _parts(part.urls[0], "claims.html", part.count, key=key, first={"key": key})
+    pages += _parts(urls.COMPARE, "compare.html", len(lay.compare))
+    pages += _parts(urls.CORRECTIONS, "corrections.html", len(lay.corrections))
+    pages.append(Page(urls.SOURCES, "sources.html", {}))
+    for sid in d.sources:
+        if len(d.index.articles_by_source.get(sid, [])) > listing.SOURCE_ARTICLES_SHOWN:
+            count = len(listing.source_articles(d, sid))
+            pages += _parts(urls.source_page(sid), "source.html", count, source_id=sid, first={"source_id": sid})
+    pages += _parts(urls.REFERENCES, "references.html", len(lay.references))
+    pages += [Page(urls.SEARCH, "search.html", {}), Page(urls.NOT_FOUND, "404.html", {})]
     pages += [Page(urls.article(slug), "article.html", {"slug": slug}) for slug in d.articles]
-    pages += [Page(urls.entity(eid), "entity.html", {"entity_id": eid}) for eid in sorted(d.entities)]
-    pages += [Page(urls.claim(cid), "claim.html", {"claim_id": cid}) for cid in sorted(d.claims)]
+    for eid in sorted(d.entities):
+        pages += _parts(urls.entity(eid), "entity.html", listing.entity_part_count(d, eid), entity_id=eid,
+                        first={"entity_id": eid})
+    for cid in sorted(d.claims):
+        pages += _parts(urls.claim(cid), "claim.html", listing.claim_part_count(d, cid), claim_id=cid,
+                        first={"claim_id": cid})
     pages += [Page(urls.page(slug), "page.html", {"page": p}) for slug, p in sorted(d.pages.items())]
     return pages
+
+
+def lists_the_dossier(page: Page) -> bool:
+    """Whether a page lists the whole dossier (or a part of such a list): any content edit may
+    change it."""
+    return page.template in LIST_CONTEXTS
+
+
+def _parts(base: str, template: str, count: int, first: dict | None = None, **context) -> list[Page]:
+    """A page and its later parts: the first keeps `first` as its context, so an unsplit
+    list's page is planned as it always was."""
+    return [Page(url, template, dict(first or {}) if n == 1 else dict(context, part=n))
+            for n, url in enumerate(part_urls(base, count), 1)]
 
 
 def render_page(env: jinja2.Environment, d: Dossier, page: Page) -> str:
     """One page's HTML; template errors become a TemplateProblem naming template and line."""
     prefix = urls.base_path(d.site.base_url) if page.url == urls.NOT_FOUND else None
-    link = urls.Linker(page.url, prefix)
-    context = dict(page.context, d=d, site=d.site, page_url=page.url, link=link, tally=tally)
+    link = urls.Linker(page.url, prefix, listing.layout(d).placed)
+    context = dict(page.context, d=d, site=d.site, page_url=page.url, link=link, tally=tally, list_quote=list_quote,
+                   gist=first_sentence, claims_href=lambda key, article=None: claims_href(d, key, article))
     if page.template == "article.html":
         context.update(_article_context(d, d.articles[page.context["slug"]], link))
     if page.template == "entity.html":
-        context.update(_entity_context(d, page.context["entity_id"]))
+        context.update(_entity_context(d, page.context["entity_id"], page.context.get("part", 1)))
     if page.template == "claim.html":
-        context.update(_claim_context(d, page.context["claim_id"]))
+        context.update(_claim_context(d, page.context["claim_id"], page.context.get("part", 1)))
     if page.template == "page.html":
         context.update(_page_context(d, page.context["page"]))
     if page.template in LIST_CONTEXTS:
-        context.update(LIST_CONTEXTS[page.template](d))
+        context.update(LIST_CONTEXTS[page.template](d, page.context))
     try:
         return render_bounded(env.get_template(page.template), context)
     except Exception as exc:  # everything a template can do wrong; Dossier's own steps ran above
         raise TemplateProblem(template_error(env, page, exc)) from None
+
+
+def claims_href(d: Dossier, key: str, article: str | None = None) -> str:
+    """Where the claims index shows a verdict's (or kind's) notes, of one article if given: the
+    index filtered by the script, or, once the index is split, that verdict's pages (whose
+    script finds the article's part)."""
+    lay = listing.layout(d)
+    if lay.claims_split:
+        return lay.claims_url(key) + (f"?article={article}" if article else "")
+    query = f"?{'verdict' if key in VERDICTS else 'kind'}={key}&article={article}" if article else ""
+    return f"{urls.CLAIMS}{query}#{key}"
 
 
 def template_error(env: jinja2.Environment, page: Page, exc: Exception) -> Diagnostic:
@@ -146,33 +184,70 @@ def _page_context(d: Dossier, page) -> dict:
     return {"page_body": Markup(render_markdown(fill_figures(page.body, figures(d))))}
 
 
-def _home_context(d: Dossier) -> dict:
-    return {"latest_events": d.events[-5:][::-1], "home_articles": list(d.articles.values())[:HOME_ARTICLES],
-            "figures": figures(d), "key_claims": [c for c in d.claims.values() if c.key]}
+@dataclass(frozen=True)
+class MentionedIn:
+    """An article's sentences that name an entity, as its page lists them."""
+    slug: str
+    sentences: list[tuple[tuple[str, str | None], ...]]
+    """Each sentence once, as pieces (text, and for a name: the link to its place in the article)."""
+    count: int
+    """The entity's mentions in the article."""
 
 
-MATRIX_COLUMNS = 40
-"""Beyond this many articles, /compare/ lists each claim's tellings instead of a claims ×
-articles grid, whose size would grow with claims times articles."""
+def _entity_context(d: Dossier, entity_id: str, part: int = 1) -> dict:
+    """An entity's page (or one of its later parts): each sentence that names it once, whole,
+    with the names linked to their place in the article, article by article."""
+    parts = listing.entity_parts(d, entity_id)
+    mentions, notes = parts[part - 1]
+    mentioned = []
+    for slug, run in _by_article(mentions):
+        resolved = d.articles[slug]
+        spans = [(m.span.start, m.span.end) for m in run]
+        indexes = [_mention_index(resolved, m) for m in run]
+        sentences = [tuple((text, None if at is None else urls.mention(slug, indexes[at])) for text, at in pieces)
+                     for pieces in sentences_with(resolved.text, spans)]
+        mentioned.append(MentionedIn(slug, sentences, len(run)))
+    first = part == 1
+    context = {"entity": d.entities[entity_id], "mentioned": mentioned, "notes": notes,
+               "relations_in": d.index.relations_to.get(entity_id, []) if first else [],
+               "claims": d.index.claims_by_entity.get(entity_id, []) if first else [],
+               "events": d.index.events_by_entity.get(entity_id, []) if first else [],
+               "pager": Part(part, part_urls(urls.entity(entity_id), len(parts)))}
+    context["contents"] = _entity_contents(context, d.entities[entity_id], first)
+    return context
 
 
-def _compare_context(d: Dossier) -> dict:
-    columns = [r for r in d.articles.values() if any(a.annotation.claim in d.claims for a in r.anchors)]
-    if len(columns) > MATRIX_COLUMNS:
-        return {"columns": columns, "rows": [], "by_claim": [(c, d.index.anchors_by_claim.get(c.id, []))
-                                                             for c in d.claims.values()]}
-    return {"columns": columns, "rows": _compare_rows(d, columns), "by_claim": []}
+CONTENTS_AFTER = 8
+"""An entity page lists its sections first when it shows more entries than this (an article's
+heading counts two): on a phone, about three screens of relations, notes, events and sentences."""
 
 
-def _entity_context(d: Dossier, entity_id: str) -> dict:
-    mentions = defaultdict(list)
-    for m in d.index.mentions_by_entity.get(entity_id, []):
-        mentions[m.article].append(m)
-    return {"entity": d.entities[entity_id], "mentions": dict(mentions),
-            "relations_in": d.index.relations_to.get(entity_id, []),
-            "notes": d.index.anchors_by_entity.get(entity_id, []),
-            "claims": d.index.claims_by_entity.get(entity_id, []),
-            "events": d.index.events_by_entity.get(entity_id, [])}
+def _entity_contents(context: dict, entity, first: bool) -> list[tuple[str, str, int]]:
+    """(fragment, label, count) of the page's sections, when the page is long enough to need them."""
+    relations = (len(entity.relations) if first else 0) + len(context["relations_in"])
+    sections = [("relations-heading", "Relations", relations),
+                ("claims-heading", "Claims and notes", len(context["claims"]) + len(context["notes"])),
+                ("events-heading", "Events", len(context["events"])),
+                ("mentions-heading", "Mentions", sum(len(m.sentences) for m in context["mentioned"]))]
+    sections = [s for s in sections if s[2]]
+    if len(sections) < 2 or sum(n for _, _, n in sections) + 2 * len(context["mentioned"]) <= CONTENTS_AFTER:
+        return []
+    return sections
+
+
+def _by_article(mentions) -> list[tuple[str, list]]:
+    out: list[tuple[str, list]] = []
+    for m in mentions:
+        if out and out[-1][0] == m.article:
+            out[-1][1].append(m)
+        else:
+            out.append((m.article, [m]))
+    return out
+
+
+def _mention_index(resolved: ResolvedArticle, mention) -> int:
+    """The mention's position among the article's mentions (they are in text order)."""
+    return bisect.bisect_left(resolved.mentions, mention.span.start, key=lambda m: m.span.start)
 
 
 @dataclass(frozen=True)
@@ -187,23 +262,31 @@ class Telling:
     """The sentence after the quote."""
 
 
-def _claim_context(d: Dossier, claim_id: str) -> dict:
+def _claim_context(d: Dossier, claim_id: str, part: int = 1) -> dict:
     """The claim, its tellings (earliest published first), who first carried it, and how many
-    publishers state it — a republication counts with the article it republishes."""
-    tellings = []
-    for anc in d.index.anchors_by_claim.get(claim_id, []):
-        resolved = d.articles[anc.annotation.article]
-        before, _, after = sentence_parts(resolved.text_of(anc), anc.span.start, anc.span.end)
-        tellings.append(Telling(anc, resolved.article, d.sources.get(resolved.article.source), before, after))
-    publishers = sorted({original_publisher(d, t.article) for t in tellings})
+    publishers state it — a republication counts with the article it republishes. A claim told
+    very often continues on later parts, each with its share of the tellings."""
+    every = d.index.anchors_by_claim.get(claim_id, [])
+    articles = [d.articles[anc.annotation.article].article for anc in every]
+    publishers = sorted({original_publisher(d, article) for article in articles})
     reliable = [p for p in publishers if p in d.sources and d.sources[p].rating == "reliable"]
-    dated = [t for t in tellings if t.article.published]
+    dated = [(anc, article) for anc, article in zip(every, articles) if article.published]
     # The first appearance: every dated telling that may be the earliest (June 2025 may come
     # before or after 13 June 2025), one per article.
-    earliest_end = min((t.article.published.last for t in dated), default=None)
-    firsts = list({t.article.slug: t for t in reversed(dated) if t.article.published.first <= earliest_end}.values())[::-1]
-    return {"claim": d.claims[claim_id], "tellings": tellings, "publishers": publishers, "reliable": reliable,
-            "firsts": firsts, "undated": len(tellings) - len(dated), "articles": len({t.article.slug for t in tellings})}
+    earliest_end = min((article.published.last for _, article in dated), default=None)
+    firsts = list({article.slug: (anc, article) for anc, article in reversed(dated)
+                   if article.published.first <= earliest_end}.values())[::-1]
+    parts = listing.chunked(every, listing.TELLINGS_PER_PART)
+    return {"claim": d.claims[claim_id], "tellings": [_telling(d, anc) for anc in parts[part - 1]],
+            "publishers": publishers, "reliable": reliable, "firsts": [_telling(d, anc) for anc, _ in firsts],
+            "undated": len(every) - len(dated), "articles": len({article.slug for article in articles}),
+            "all_tellings": len(every), "pager": Part(part, part_urls(urls.claim(claim_id), len(parts)))}
+
+
+def _telling(d: Dossier, anc: Anchor) -> Telling:
+    resolved = d.articles[anc.annotation.article]
+    before, _, after = sentence_parts(resolved.text_of(anc), anc.span.start, anc.span.end)
+    return Telling(anc, resolved.article, d.sources.get(resolved.article.source), before, after)
 
 
 def claim_tellers(d: Dossier, resolved: ResolvedArticle) -> dict[str, int]:
@@ -215,51 +298,3 @@ def claim_tellers(d: Dossier, resolved: ResolvedArticle) -> dict[str, int]:
             others = {a.annotation.article for a in d.index.anchors_by_claim.get(claim, [])}
             counts[claim] = len(others - {resolved.article.slug})
     return counts
-
-
-def _compare_rows(d: Dossier, columns: list[ResolvedArticle]) -> list[tuple]:
-    """(claim, [the article's tellings of it, per column]) for the coverage matrix."""
-    rows = []
-    for claim in d.claims.values():
-        cells = defaultdict(list)
-        for anc in d.index.anchors_by_claim.get(claim.id, []):
-            cells[anc.annotation.article].append(anc)
-        rows.append((claim, [cells.get(r.article.slug, []) for r in columns]))
-    return rows
-
-
-LIST_CONTEXTS = {
-    "index.html": _home_context,
-    "entities.html": lambda d: {"by_type": _entities_by_type(d)},
-    "timeline.html": lambda d: {"years": _timeline_groups(d)},
-    "claims.html": lambda d: {"groups": _claims_groups(d)},
-    "compare.html": lambda d: _compare_context(d),
-    "corrections.html": lambda d: {"corrections": corrections(d)},
-}
-"""Built-in templates that list the whole dossier → their context, computed only when such a
-page is rendered (an incremental rebuild that leaves them for later need not pay for it)."""
-
-
-def _entities_by_type(d: Dossier) -> list[tuple[str, list]]:
-    groups = defaultdict(list)
-    for entity in d.entities.values():
-        groups[entity.type].append(entity)
-    return [(t, sorted(groups[t], key=lambda e: (e.name.lower(), e.id))) for t in ENTITY_TYPES if groups[t]]
-
-
-def _timeline_groups(d: Dossier) -> list[tuple[int, list[tuple[int, list]]]]:
-    """[(year, [(month or 0, entries)])], oldest first; month 0 holds year-precision entries."""
-    years: dict[int, dict[int, list]] = {}
-    for entry in d.timeline:
-        years.setdefault(entry.date.year, {}).setdefault(entry.date.month, []).append(entry)
-    return [(year, list(months.items())) for year, months in years.items()]
-
-
-def _claims_groups(d: Dossier) -> list[tuple[str, list[Anchor]]]:
-    """Annotations grouped by verdict (scale order), then by the other kinds."""
-    groups = defaultdict(list)
-    for anc in d.anchors.values():
-        key = anc.annotation.verdict if anc.annotation.kind == "fact-check" else anc.annotation.kind
-        groups[key].append(anc)
-    order = list(VERDICTS) + [k for k in KINDS if k != "fact-check"]
-    return [(key, groups[key]) for key in order if groups[key]]

@@ -272,7 +272,7 @@ def _lipsum(n: int = 5, html: bool = True, min: int = 20, max: int = 100) -> str
 URLS = types.SimpleNamespace(**{name: getattr(urls, name) for name in (
     "HOME", "ARTICLES", "ENTITIES", "TIMELINE", "CLAIMS", "COMPARE", "CORRECTIONS", "SOURCES", "REFERENCES",
     "SEARCH", "NOT_FOUND", "STATIC", "article", "entity", "claim", "page", "annotation", "event", "source",
-    "reference", "absolute", "root_prefix", "base_path", "output_path")})
+    "reference", "absolute", "root_prefix", "base_path", "output_path", "source_page", "mention")})
 """What templates see as `urls`: the URL helpers alone, not the module (whose imports a
 template could otherwise reach)."""
 

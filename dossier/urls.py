@@ -43,12 +43,27 @@ def annotation(article_slug: str, annotation_id: str) -> str:
     return f"{article(article_slug)}#{annotation_id}"
 
 
+def mention(article_slug: str, index: int) -> str:
+    """The place of an article's `index`-th entity mention (0-based, in text order)."""
+    return f"{article(article_slug)}#{mention_fragment(index)}"
+
+
+def mention_fragment(index: int) -> str:
+    """The id of the empty element before a mention; '_' keeps it apart from annotation ids."""
+    return f"m_{index}"
+
+
 def event(event_id: str) -> str:
     return f"{TIMELINE}#{event_id}"
 
 
 def source(source_id: str) -> str:
     return f"{SOURCES}#{source_id}"
+
+
+def source_page(source_id: str) -> str:
+    """A publisher's own page, for one with more articles than /sources/ lists."""
+    return f"{SOURCES}{source_id}/"
 
 
 def reference(reference_id: str) -> str:
@@ -83,13 +98,16 @@ def absolute(base_url: str, url: str) -> str:
 class Linker:
     """Makes links from one page: `link(urls.entity('meta'))` → `../../entities/meta/`."""
 
-    def __init__(self, page_url: str, prefix: str | None = None):
+    def __init__(self, page_url: str, prefix: str | None = None, placed: dict[str, str] | None = None):
         self.page_url = page_url
         self.prefix = root_prefix(page_url) if prefix is None else prefix
+        self.placed = placed or {}
+        """`list/#id` → the part of a split list that shows it (listing.place)."""
 
     def __call__(self, target: str) -> str:
         if target.startswith("#"):
             return target
+        target = self.placed.get(target, target)
         if target.split("#", 1)[0] == self.page_url and self.prefix is not None and "#" in target:
             return "#" + target.split("#", 1)[1]
         return (self.prefix + target) or "./"

@@ -21,6 +21,9 @@ ID_RE = re.compile(r"[a-z0-9][a-z0-9-]*")
 DATE_RE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 RESERVED_PAGE_SLUGS = {"articles", "entities", "timeline", "claims", "compare", "corrections", "sources",
                        "references", "search", "pagefind", "static", "404", "feed", "sitemap"}
+RESERVED_IDS = {"article": {"page"}, "entity": {"page"}, "claim": {"page", "verdict", "kind"}}
+"""Ids that the pages of a long list take as a URL segment (listing.py: `articles/page/2/`,
+`entities/page/2/`, `claims/page/2/`, `claims/verdict/<verdict>/`, `claims/kind/<kind>/`)."""
 RESERVED_FRAGMENTS = {"main", "top", "notes", "content", "note-panel", "page-title", "summary", "uncovered"}
 """Element ids the article template uses, which an annotation id must not take."""
 DEFAULT_SITE = Site(title="Dossier", base_url="https://example.org/", language="en", description="")
@@ -140,7 +143,40 @@ def cross_check(inputs: Inputs) -> list[Diagnostic]:
         if ref.url is None and ref.archive is None and not ref.note:
             out.append(warning(ref.location, f"reference '{ref.id}' has no url",
                                "add 'url:' or 'archive:' where readers can check it, or a 'note:' saying why none is known"))
+    out += _reserved_ids(inputs) + _shared_reference_titles(inputs)
     return out + _assessment_problems(inputs) + _review_date_problems(inputs) + check_consistency(inputs)
+
+
+def _reserved_ids(inputs: Inputs) -> list[Diagnostic]:
+    """An article, entity or claim whose URL a list's own pages take (RESERVED_IDS)."""
+    a = inputs.annotations
+    out = []
+    for article in inputs.articles.values():
+        if article.slug in RESERVED_IDS["article"]:
+            out.append(error(article.location, f"the article name '{article.slug}' is taken by the pages of the articles "
+                                               f"list (articles/page/2/, …)", f"rename the file, e.g. {article.slug}-1.md"))
+    for what, items, listed in (("entity", a.entities, "entities"), ("claim", a.claims, "claims")):
+        for item in items.values():
+            if item.id in RESERVED_IDS[what]:
+                out.append(error(item.location, f"the {what} id '{item.id}' is taken by the pages of the {listed} list "
+                                                f"({listed}/{item.id}/…)", f"choose another id, e.g. '{item.id}-1'"))
+    return out
+
+
+def _shared_reference_titles(inputs: Inputs) -> list[Diagnostic]:
+    """A warning for two references with the same title: a note's evidence list shows only the
+    title, so the reader could not tell them apart."""
+    out = []
+    first: dict[str, Reference] = {}
+    for ref in inputs.annotations.references.values():
+        key = " ".join(ref.title.split()).casefold()
+        if key in first:
+            other = first[key]
+            out.append(warning(ref.at("title"), f"references '{other.id}' (line {other.location.line}) and '{ref.id}' "
+                                                f"have the same title \"{ref.title}\"",
+                               "give each a title that tells them apart: a note's evidence shows only the title"))
+        first.setdefault(key, ref)
+    return out
 
 
 def _assessment_problems(inputs: Inputs) -> list[Diagnostic]:

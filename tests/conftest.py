@@ -183,14 +183,16 @@ def tree_bytes(folder: Path) -> dict[str, bytes]:
 # ---- reading HTML -------------------------------------------------------------------------
 
 class _MarkReader(HTMLParser):
-    """Collects every <mark> (its ids, its text, any element inside it), every id and every link."""
+    """Collects every <mark> (its ids, its text, any element inside it, the ids of the marks
+    around it), every id and every link. Marks nest where quotes overlap; they are listed in
+    the order they open."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.marks: list[dict] = []
         self.ids: list[str] = []
         self.hrefs: list[str] = []
-        self.open_mark: dict | None = None
+        self.open_marks: list[dict] = []
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
@@ -199,19 +201,22 @@ class _MarkReader(HTMLParser):
         for name in ("href", "src"):
             if attrs.get(name) is not None:
                 self.hrefs.append(attrs[name])
-        if self.open_mark is not None:
-            self.open_mark["children"].append(tag)
+        for mark in self.open_marks:
+            mark["children"].append(tag)
         if tag == "mark":
-            self.open_mark = {"ids": tuple((attrs.get("data-annotation") or "").split()), "text": "", "children": []}
+            around = tuple(i for mark in self.open_marks for i in mark["ids"])
+            mark = {"ids": tuple((attrs.get("data-annotation") or "").split()), "text": "", "children": [],
+                    "around": around}
+            self.marks.append(mark)
+            self.open_marks.append(mark)
 
     def handle_endtag(self, tag):
-        if tag == "mark" and self.open_mark is not None:
-            self.marks.append(self.open_mark)
-            self.open_mark = None
+        if tag == "mark" and self.open_marks:
+            self.open_marks.pop()
 
     def handle_data(self, data):
-        if self.open_mark is not None:
-            self.open_mark["text"] += data
+        for mark in self.open_marks:
+            mark["text"] += data
 
 
 def read_html(html: str) -> _MarkReader:

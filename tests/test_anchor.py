@@ -164,24 +164,29 @@ def test_quote_across_paragraphs_is_highlighted_in_both():
     assert squash(marked_text(html, "both")) == squash("of talks. A “second” paragraph")
 
 
-def test_overlapping_annotations_produce_marks_with_both_ids():
+def test_overlapping_annotations_nest_one_mark_per_annotation():
     dossier, errors = anchored(context("a", "finalised the deal with") + context("b", "the deal with Scale AI"), BODY)
     assert errors == []
     marks = read_html(body_html(dossier)).marks
-    assert [(m["ids"], m["text"]) for m in marks] == [
-        (("a",), "finalised "),
-        (("a", "b"), "the deal"),
-        (("a", "b"), " with"),
-        (("b",), " "),
-        (("b",), "Scale AI"),
+    # where the quotes overlap, b's mark sits inside a's: each shows its own verdict there
+    assert [(m["around"], m["ids"], m["text"]) for m in marks] == [
+        ((), ("a",), "finalised "),
+        ((), ("a",), "the deal"),
+        (("a",), ("b",), "the deal"),
+        ((), ("a",), " with"),
+        (("a",), ("b",), " with"),
+        ((), ("b",), " "),
+        ((), ("b",), "Scale AI"),
     ]
+    assert squash(marked_text(body_html(dossier), "a")) == squash("finalised the deal with")
+    assert squash(marked_text(body_html(dossier), "b")) == squash("the deal with Scale AI")
 
 
 def test_marks_hold_only_the_articles_text():
     dossier, errors = anchored(context("a", "finalised the deal with") + context("b", "the deal with Scale AI"), BODY)
     html = body_html(dossier)
     marks = read_html(html).marks
-    assert marks and all(m["children"] == [] for m in marks)
+    assert marks and all(set(m["children"]) <= {"mark"} for m in marks)  # an overlap nests marks, nothing else
     assert all(m["text"] in dossier.articles["deal"].text for m in marks)
     assert 'class="note-ref' in html  # the note numbers exist, next to the marks
     assert 'id="a"' in html and 'id="b"' in html

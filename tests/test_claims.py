@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 import pytest
 
 from conftest import BASE_ANNOTATIONS, article, resolve_strings
-from dossier import render
+from dossier import listing, render
 from refresh_golden import build_sample
 
 from test_build import page_text as words
@@ -197,7 +197,7 @@ def test_the_feed_carries_each_correction_as_an_entry(golden):
 
 def test_with_many_articles_the_compare_page_lists_tellings_instead_of_a_grid(make_dossier, tmp_path):
     from dossier.site import Config, build
-    count = render.MATRIX_COLUMNS + 1
+    count = listing.MATRIX_COLUMNS + 1
     files = {f"content/articles/a{i:02d}.md": article("Meta bought a stake in Scale.\n", extra=f"published: 2025-06-{i % 28 + 1:02d}\n")
              for i in range(count)}
     entries = "".join(f"  - {{id: t{i:02d}, article: a{i:02d}, quote: Meta bought a stake, kind: context, claim: deal}}\n"

@@ -243,7 +243,7 @@ def test_a_title_quote_is_marked_inside_the_h1_as_the_first_note(site):
     assert h1.startswith('Meta buys <span class="anchor" id="half"></span>'
                          '<mark class="k-fact-check v-misleading" data-annotation="half">“half”</mark>'
                          '<a class="note-ref k-fact-check v-misleading" href="#note_half" id="ref_half" data-note="half" '
-                         'aria-label="Note 1: Misleading">')
+                         'aria-label="Note 1: Misleading" data-pagefind-ignore>')
     assert h1.endswith(" of Scale")
     assert html.index('id="note_half"') < html.index('id="note_paid"')
 

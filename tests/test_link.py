@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from dossier.link import build_alias_index, find_mentions, sentence_around
+from dossier.link import build_alias_index, find_mentions, sentence_around, sentence_parts, sentences_with
 
 from conftest import BASE_ANNOTATIONS, article, body_html, formatted, read_html, resolve_strings
 
@@ -106,6 +106,38 @@ def test_sentence_around_runs_across_a_soft_line_break():
         "Meta invested $15 billion in Scale AI for half of the company, a bet on human-labelled data.")
 
 
+def test_sentence_around_keeps_closing_quotes_and_brackets():
+    text = 'He said “Meta bought Scale.” Then (Meta left.) The end.'
+    assert sentence_around(text, text.index("Meta"), text.index("Meta") + 4) == "He said “Meta bought Scale.”"
+    start = text.rindex("Meta")
+    assert sentence_around(text, start, start + 4) == "Then (Meta left.)"
+    assert sentence_parts(text, start, start + 4) == ("Then (", "Meta", " left.)")
+
+
+def test_a_sentence_naming_an_entity_twice_is_listed_once_with_both_names():
+    text = "Meta and Meta again! Then “Meta left.” End"
+    spans = [(i, i + 4) for i in range(len(text)) if text.startswith("Meta", i)]
+    assert sentences_with(text, spans) == [
+        (("Meta", 0), (" and ", None), ("Meta", 1), (" again!", None)),
+        (("Then “", None), ("Meta", 2), (" left.”", None)),
+    ]
+
+
+def test_a_sentence_cut_at_the_limit_says_so_at_both_ends():
+    text = "x" * 50 + " Meta " + "y" * 50
+    (pieces,) = sentences_with(text, [(51, 55)], limit=20)
+    assert pieces[0][0].startswith("…") and pieces[-1][0].endswith("…")
+    assert pieces[1] == ("Meta", 0)
+
+
+def test_every_mention_has_a_place_to_link_to_in_the_article():
+    dossier = resolved("# Meta\n\nMeta bought in, and Meta said so.\n")
+    html = body_html(dossier)
+    assert len(dossier.articles["deal"].mentions) == 3
+    for index in range(3):  # headings and unlinked mentions too, each right before its name
+        assert re.search(rf'<span id="m_{index}"></span>(<a [^>]*>)?Meta', html)
+
+
 # ---- mentions and links in an article -----------------------------------------------------
 
 def test_every_mention_is_recorded_with_its_sentence():
@@ -177,7 +209,7 @@ def test_mention_in_a_heading_is_recorded_but_not_linked():
 
 def test_mention_in_bold_is_linked_inside_the_emphasis():
     html = body_html(resolved("**Meta** leads.\n"))
-    assert '<strong><a class="entity-link" href="../../entities/meta/"' in html
+    assert '<strong><span id="m_0"></span><a class="entity-link" href="../../entities/meta/"' in html
 
 
 def test_mention_across_emphasis_is_recorded_and_the_next_one_is_linked():

@@ -11,10 +11,57 @@
     return node;
   }
 
+  /* The index split per verdict and kind (a large dossier): /claims/ sends a filtered link on
+     to the verdict's pages; each verdict's page sends an article's link on to the part that
+     shows the article (the parts go article by article: data-part-firsts holds the first
+     article slug of each). */
+  function partFor(box, article) {
+    var urls = (box.dataset.partUrls || "").split(" "), firsts = (box.dataset.partFirsts || "").split(" ");
+    var found = 0;
+    firsts.forEach(function (first, i) { if (first && first <= article) found = i; });
+    return urls[found] && found + 1 !== Number(box.dataset.part) ? urls[found] : null;
+  }
+
+  function sendOn() {
+    var params = new URLSearchParams(location.search);
+    var overview = doc.getElementById("claim-parts");
+    if (overview) {
+      var key = params.get("verdict") || params.get("kind");
+      var link = key && doc.querySelector('.group-index li[id="' + key + '"] a');
+      if (link) {
+        location.replace(link.href + (params.get("article") ? "?article=" + encodeURIComponent(params.get("article")) : ""));
+        return true;
+      }
+      if (params.get("article")) {
+        overview.appendChild(el("p", "", "The notes on this article, by verdict and kind:"));
+        var list = el("ul", "tally");
+        $all(".group-index li a").forEach(function (a) {
+          var li = el("li"), copy = a.cloneNode(true);
+          copy.href = a.href + "?article=" + encodeURIComponent(params.get("article"));
+          li.appendChild(copy);
+          list.appendChild(li);
+        });
+        overview.appendChild(list);
+        overview.hidden = false;
+        overview.scrollIntoView();
+      }
+      return false;
+    }
+    var box = doc.getElementById("claim-filters");
+    var wanted = box && box.dataset.partUrls && params.get("article");
+    var target = wanted && partFor(box, wanted);
+    if (target) {
+      location.replace(target + location.search);
+      return true;
+    }
+    return false;
+  }
+
   function initClaimFilters() {
     var box = doc.getElementById("claim-filters");
     var items = $all(".claim-item");
     if (!box || !items.length) return;
+    var onePart = box.dataset.partUrls !== undefined;   // one verdict's pages: verdict and kind are the page
 
     function split(value, sep) { return value ? value.split(sep) : []; }
     var dims = [
@@ -31,8 +78,9 @@
         } }
     ];
 
+    if (onePart) dims = dims.filter(function (dim) { return dim.key === "article" || dim.key === "entity"; });
     var fieldset = el("fieldset");
-    fieldset.appendChild(el("legend", "", "Filter the annotations"));
+    fieldset.appendChild(el("legend", "", onePart ? "Filter the annotations on this page" : "Filter the annotations"));
     dims.forEach(function (dim) {
       var seen = {}, order = [];
       items.forEach(function (it) {
@@ -69,6 +117,7 @@
     function apply(updateUrl) {
       var chosen = {};
       dims.forEach(function (dim) { chosen[dim.key] = dim.select.value; });
+      var where = onePart ? " on this page" : "";
       var shown = 0;
       items.forEach(function (it) {
         var ok = (!chosen.verdict || it.dataset.verdict === chosen.verdict) &&
@@ -85,8 +134,8 @@
         if (n) n.textContent = visible;
       });
       var active = dims.some(function (dim) { return dim.select.value; });
-      count.textContent = active ? "Showing " + shown + " of " + items.length + " annotations." :
-        "Showing all " + items.length + " annotations.";
+      count.textContent = active ? "Showing " + shown + " of " + items.length + " annotations" + where + "." :
+        "Showing all " + items.length + " annotations" + where + ".";
       clear.hidden = !active;
       if (updateUrl && window.history && history.replaceState) {
         var params = new URLSearchParams();
@@ -109,12 +158,14 @@
     });
     box.hidden = false;
     apply(false);
-    if (location.search && location.hash) {
-      var target = doc.getElementById(decodeURIComponent(location.hash.slice(1)));
-      if (target && !target.hidden) target.scrollIntoView();
-      else box.scrollIntoView();
+    // A filtered link (from an article's verdict counts) lands on the filters: the summary
+    // ("Showing 11 of 67 · Clear filters") and the notes right below it are in view.
+    if (dims.some(function (dim) { return dim.select.value; })) {
+      var land = function () { box.scrollIntoView({ block: "start" }); };
+      land();
+      window.addEventListener("load", land);
     }
   }
 
-  initClaimFilters();
+  if (!sendOn()) initClaimFilters();
 })();

@@ -70,6 +70,31 @@
       return copy;
     }
 
+    // The names linked inside a highlight, added to its note's "About": a click on such a
+    // name opens the note, and the name's page stays one click away.
+    function namesIn(id, note) {
+      if (!note) return;
+      var about = note.querySelector(".about-entities");
+      var have = about ? $all("a", about).map(function (a) { return a.getAttribute("href"); }) : [];
+      $all('mark[data-annotation~="' + id + '"]').forEach(function (mark) {
+        var link = mark.closest("a.entity-link");
+        if (!link || have.indexOf(link.getAttribute("href")) >= 0) return;
+        if (!about) {
+          about = el("p", "about-entities");
+          about.appendChild(el("span", "label", "About"));
+          var after = note.querySelector(".cites") || note.querySelector(".note-body");
+          note.insertBefore(about, after ? after.nextSibling : null);
+        } else {
+          about.appendChild(doc.createTextNode(","));
+        }
+        about.appendChild(doc.createTextNode(" "));
+        var copy = el("a", "", link.getAttribute("title") || link.textContent);
+        copy.href = link.getAttribute("href");
+        about.appendChild(copy);
+        have.push(copy.getAttribute("href"));
+      });
+    }
+
     function setSheetSpace() {
       doc.body.style.paddingBottom = current && !wide.matches ? panel.offsetHeight + "px" : "";
     }
@@ -86,7 +111,11 @@
     }
 
     function open(ids, handle, moveFocus) {
-      var notes = ids.map(noteClone).filter(Boolean);
+      var notes = [];
+      ids.forEach(function (id) {
+        var note = noteClone(id);
+        if (note) { namesIn(id, note); notes.push(note); }
+      });
       if (!notes.length) return;
       if (current) reset();
       current = { ids: ids, handle: handle };
@@ -131,22 +160,54 @@
       if (returnFocus && handle) handle.focus();
     }
 
+    // The notes of a highlight: its own and those of the highlights it sits in (overlapping
+    // quotes nest their marks), in note order.
+    function idsAt(mark) {
+      var ids = [];
+      for (var m = mark; m; m = m.parentElement && m.parentElement.closest("mark[data-annotation]")) {
+        m.getAttribute("data-annotation").split(/\s+/).forEach(function (id) { if (ids.indexOf(id) < 0) ids.unshift(id); });
+      }
+      return ids;
+    }
+
+    // The marker of the open note, activated again from the keyboard (Enter, Space): the reader
+    // wants to read the note, so the focus goes into the panel; a second click closes it.
+    function activate(ref, fromKeyboard) {
+      var id = ref.getAttribute("data-note");
+      var isOpen = current && current.ids.length === 1 && current.ids[0] === id;
+      if (isOpen && fromKeyboard) panel.focus({ preventScroll: true });
+      else if (isOpen) close(true);
+      else open([id], ref, true);
+    }
+
     article.addEventListener("click", function (event) {
       if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
       var ref = event.target.closest(".note-ref[data-note]");
       if (ref) {
         event.preventDefault();
-        if (current && current.handle === ref && current.ids.length === 1) close(true);
-        else open([ref.getAttribute("data-note")], ref, true);
+        activate(ref, event.detail === 0);
         return;
       }
+      // A click anywhere on a highlight opens its note, on a linked name inside it too (the
+      // name's link is then in the note's "About"); a link activated from the keyboard is
+      // the link itself, not a highlight, and is followed.
       var mark = event.target.closest("mark[data-annotation]");
-      if (mark && !event.target.closest("a") && mark.closest(".article-body, .article-header")) {
+      if (mark && mark.closest(".article-body, .article-header")) {
         var selection = window.getSelection && window.getSelection();
         if (selection && !selection.isCollapsed) return;   // the reader is selecting text
-        var ids = mark.getAttribute("data-annotation").split(/\s+/);
-        open(ids, refFor(ids[0]), true);
+        event.preventDefault();
+        var ids = idsAt(mark);
+        open(ids, refFor(mark.getAttribute("data-annotation").split(/\s+/)[0]) || refFor(ids[0]), true);
       }
+    });
+
+    // Space on a marker opens its note, as Enter does, and never scrolls the page.
+    article.addEventListener("keydown", function (event) {
+      if (event.key !== " " && event.key !== "Spacebar") return;
+      var ref = event.target.closest && event.target.closest(".note-ref[data-note]");
+      if (!ref) return;
+      event.preventDefault();
+      activate(ref, true);
     });
 
     // While a note is open, moving the focus to another marker shows that marker's note.

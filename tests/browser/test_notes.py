@@ -10,6 +10,7 @@ ARTICLE = "articles/data-neutrality-concerns/"
 NOTE = "neutrality-deal-amount"            # a fact check whose quote holds no entity link
 WIDE = {"width": 1280, "height": 900}
 NARROW = {"width": 360, "height": 800}
+MARKERS = ".article-header a.note-ref, .article-body a.note-ref"   # the headline's notes come first
 
 
 def in_view(page, selector: str) -> bool:
@@ -31,13 +32,13 @@ def panel_shows(page, note_id: str) -> bool:
 def test_every_highlight_has_a_labelled_focusable_handle(site, open_page):
     page = open_page().page
     page.goto(site.url(ARTICLE))
-    refs = page.locator("#page-title a.note-ref, .article-body a.note-ref")
+    refs = page.locator(MARKERS)
     assert refs.count() == page.locator(".notes li.note").count() > 0
     for i in range(refs.count()):
         ref = refs.nth(i)
         label = ref.get_attribute("aria-label")
         assert label and label.startswith("Note ") and ": " in label       # "Note 3: Mostly accurate"
-        assert ref.locator("[aria-hidden=true]").inner_text().strip()       # the visible icon
+        assert ref.locator("[aria-hidden=true]").first.inner_text().strip()  # the visible icon
         assert ref.get_attribute("aria-controls") == "note-panel"
         assert ref.get_attribute("aria-expanded") == "false"
     # marks hold article text only: no labels, numbers or links made by the dossier inside them
@@ -76,7 +77,7 @@ def test_clicking_a_highlight_opens_its_note(site, open_page, viewport):
 def test_keyboard_tab_enter_opens_and_escape_closes(site, open_page):
     page = open_page(viewport=WIDE).page
     page.goto(site.url(ARTICLE))
-    first_ref = page.locator("#page-title a.note-ref, .article-body a.note-ref").first
+    first_ref = page.locator(MARKERS).first
     note_id = first_ref.get_attribute("data-note")
     for _ in range(200):                         # Tab from the top until the first handle has focus
         page.keyboard.press("Tab")
@@ -145,7 +146,7 @@ def test_without_javascript_notes_are_linked_both_ways(site, open_page):
     page.goto(site.url(ARTICLE))
     assert page.locator("#note-panel").count() == 0
     notes = page.locator("section#notes ol li.note")
-    assert notes.count() == page.locator("#page-title a.note-ref, .article-body a.note-ref").count() > 0
+    assert notes.count() == page.locator(MARKERS).count() > 0
     ref = page.locator(f"#ref_{NOTE}")
     ref.click()
     page.wait_for_url(f"**#note_{NOTE}")

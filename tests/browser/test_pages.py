@@ -105,10 +105,12 @@ def test_axe_with_the_note_panel_open(site, open_page, axe_script, scheme):
 
 @pytest.mark.parametrize("slug", ["cracks-forming-partnership", "data-neutrality-concerns", "gig-workers-left-behind",
                                   "unconventional-acquisition", "why-meta-invested"])
-def test_article_page_weighs_under_60_kb_plus_3_kb_per_note(site, open_page, slug):
+def test_article_page_weighs_under_70_kb_plus_3_kb_per_note(site, open_page, slug):
     """HTML + CSS + JS of an article page, uncompressed, without the search index. The budget grows
     with the notes on the page, because the shipped dossier annotates nearly every sentence (a fixed
-    100 kB held only while it annotated a third of them); a heavier page or note template still fails."""
+    100 kB held only while it annotated a third of them); a heavier page or note template still fails.
+    The fixed part was 60 kB until issue 19 added the verdict legend, the underline of each verdict
+    family, the markers' verdict words and the styles of split lists (about 10 kB of CSS, JS and HTML)."""
     watched = open_page()
     responses = []
     watched.page.on("response", lambda r: responses.append(r))
@@ -119,7 +121,7 @@ def test_article_page_weighs_under_60_kb_plus_3_kb_per_note(site, open_page, slu
     notes = (site.root / "articles" / slug / "index.html").read_text(encoding="utf-8").count('<li id="note_')
     assert notes > 0
     total = sum(sizes.values())
-    assert total < 60_000 + 3_000 * notes, f"{total} bytes for {notes} notes: {sizes}"
+    assert total < 70_000 + 3_000 * notes, f"{total} bytes for {notes} notes: {sizes}"
 
 
 @pytest.mark.parametrize("width,height", [(360, 800), (1280, 900)])
