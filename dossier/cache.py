@@ -28,7 +28,7 @@ import types
 import typing
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 from . import BUILTIN_THEME, PACKAGE, __version__
 
@@ -97,22 +97,31 @@ class Unexpected(ValueError):
     """A cache entry that does not decode into what was expected."""
 
 
+def to_json(value: Any, skip: frozenset[str] = frozenset()) -> str:
+    """`value` as JSON, each dataclass as the array of its fields (but those named in `skip`).
+    The C encoder does the walking; it calls back only for the dataclasses."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_fields_of(skip))
+
+
 def encode(value: Any, skip: frozenset[str] = frozenset()) -> Any:
-    """A dataclass (and what it holds) as plain JSON values; without the fields named in `skip`."""
-    kind = type(value)
-    if kind in _SCALARS:
-        return value
-    if kind is tuple or kind is list:
-        return [encode(v, skip) for v in value]
-    if kind is dict:
-        return {k: encode(v, skip) for k, v in value.items()}
-    names = field_names(kind)
-    if names is not None:
-        return [encode(getattr(value, name), skip) for name in names if name not in skip]
-    return value
+    """`value` as plain JSON values (see to_json)."""
+    return json.loads(to_json(value, skip))
 
 
-_SCALARS = frozenset({str, int, float, bool, type(None)})
+def _fields_of(skip: frozenset[str]) -> Callable[[Any], list]:
+    if skip in _DEFAULTS:
+        return _DEFAULTS[skip]
+
+    def fields(value: Any) -> list:
+        names = field_names(type(value))
+        if names is None:
+            raise TypeError(f"{type(value).__name__} cannot be stored")
+        return [getattr(value, name) for name in names if name not in skip]
+    _DEFAULTS[skip] = fields
+    return fields
+
+
+_DEFAULTS: dict[frozenset[str], Callable[[Any], list]] = {}
 _FIELD_NAMES: dict[type, tuple[str, ...] | None] = {}
 
 
@@ -272,8 +281,8 @@ class Store:
                          in ((k, self.reused(k)) for k in ("articles", "pages", "search")) if total)
 
     def put(self, kind: str, entry_key: str, value: Any) -> None:
-        """File `value` (plain JSON data) under `kind`/`entry_key`."""
-        payload = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        """File `value` (JSON data and dataclasses: see to_json) under `kind`/`entry_key`."""
+        payload = to_json(value).encode("utf-8")
         path = self.entry_path(kind, entry_key)
         self._write(path, FORMAT + digest(payload).encode() + b"\n" + payload)
         self.used.add(path)
@@ -471,6 +480,3 @@ def cache_folder(source: Path, cache: Path | None, enabled: bool) -> Path | None
     return cache if cache is not None else source / DEFAULT_FOLDER
 
 
-def fingerprints(values: Iterable[Any]) -> str:
-    """One key part for many plain values (dataclasses, tuples, strings…), by their JSON."""
-    return json.dumps([encode(v) for v in values], ensure_ascii=False, separators=(",", ":"))

@@ -22,7 +22,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any, Iterable
 
-from .cache import HASH, Store, Unexpected, decode, decoder, digest, encode, field_names, key
+from .cache import HASH, Store, Unexpected, decode, decoder, digest, field_names, key, to_json
 from .confine import Refused, files_inside
 from .diagnostics import Diagnostic
 from .exports import ArticleData, article_data
@@ -67,7 +67,7 @@ def load_annotations(source: Path, store: Store | None) -> LoadedAnnotations:
     loaded = LoadedAnnotations(annotations, diagnostics, doc is not None and isinstance(doc.value, dict),
                                annotation_hashes(annotations))
     if entry is not None:
-        store.put("annotations", entry, [encode(annotations), encode(diagnostics), loaded.readable, loaded.by_article])
+        store.put("annotations", entry, [annotations, diagnostics, loaded.readable, loaded.by_article])
     return loaded
 
 
@@ -82,17 +82,12 @@ def annotation_hashes(annotations: Annotations) -> dict[str, str]:
     """Article slug → a hash of what its annotations say (not where they are written)."""
     grouped: dict[str, list] = defaultdict(list)
     for annotation in annotations.annotations:
-        grouped[annotation.article].append(content(annotation))
-    return {slug: digest(_json(items)) for slug, items in grouped.items()}
-
-
-def content(value: Any) -> Any:
-    """`value` as plain data, without the fields that only say where it is written."""
-    return encode(value, POSITIONS)
+        grouped[annotation.article].append(annotation)
+    return {slug: digest(to_json(items, POSITIONS).encode("utf-8")) for slug, items in grouped.items()}
 
 
 def _json(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return to_json(value).encode("utf-8")
 
 
 # ---- articles --------------------------------------------------------------------------------
@@ -125,8 +120,8 @@ def keep_resolution(store: Store, entry: str, resolved: ResolvedArticle, diagnos
     anchors = [[index[id(a.annotation)], a.span.start, a.span.end, a.number, a.exact, a.prefix, a.suffix, a.line]
                for a in resolved.anchors]
     mentions = [[m.entity, m.span.start, m.span.end, m.context, m.linked] for m in resolved.mentions]
-    store.put("articles", entry, [encode(diagnostics), encode(resolved.article), resolved.text, anchors, mentions,
-                                  resolved.words, resolved.body_html, encode(resolved.coverage), resolved.title_html])
+    store.put("articles", entry, [diagnostics, resolved.article, resolved.text, anchors, mentions,
+                                  resolved.words, resolved.body_html, resolved.coverage, resolved.title_html])
 
 
 _ANCHOR = (int, int, int, int, str, str, str, int)
@@ -177,17 +172,18 @@ class PageKeys:
         resolution's key, and where its annotations are written): far quicker to hash."""
         self._kept = []  # the objects whose ids the memo holds stay alive
         for slug, r in d.articles.items():
-            stand_in = resolution_keys.get(slug) or digest(_json(encode(r)))
-            positions = digest(_json([encode([getattr(a.annotation, f) for f in sorted(POSITIONS)]) for a in r.anchors]))
+            stand_in = resolution_keys.get(slug) or digest(_json(r))
+            positions = digest(_json([[a.annotation.location, a.annotation.quote_location, a.annotation.fields]
+                                      for a in r.anchors]))
             resolved = self.memo[id(r)] = f"resolved {stand_in} {positions}"
             self.memo[id(r.article)] = f"article {stand_in}"
             # An anchor or a mention is part of its resolved article: its place in it stands for it.
             self.memo.update((id(a), f"{resolved} anchor {n}") for n, a in enumerate(r.anchors))
             self.memo.update((id(m), f"{resolved} mention {n}") for n, m in enumerate(r.mentions))
             self._kept += [r, r.article]
-        fronts = [digest(_json(encode(r.article, BODY))) for r in d.articles.values()]  # what other pages show of them
+        fronts = [digest(to_json(r.article, BODY).encode("utf-8")) for r in d.articles.values()]  # what other pages show of them
         structure = [d.site, d.sources, d.entities, d.references, d.claims, d.events, d.pages, d.assessments, fronts]
-        self.structure = digest(_json(self.plain(structure)))
+        self.structure = digest(self.fingerprint(structure))
         self.everything = digest(_json([self.structure, [self.memo[id(r)] for r in d.articles.values()]]))
 
     def of(self, d: Dossier, page: Page) -> str | None:
@@ -195,37 +191,31 @@ class PageKeys:
         if self.templates is None:
             return None
         if page.template in OWN_CONTEXT_TEMPLATES:
-            shown = digest(_json(self.plain(page_context(d, page))))
+            shown = digest(self.fingerprint(page_context(d, page)))
             return key("page", self.templates, page.url, page.template, self.structure, shown)
         return key("page", self.templates, page.url, page.template, self.everything)
 
-    def plain(self, value: Any) -> Any:
-        """Like cache.encode, with short stand-ins for the resolved articles (the memo) and
-        for every item that many pages show (an annotation, an entity…: hashed once)."""
-        kind = type(value)
-        if kind in _PLAIN:
-            return value
+    def fingerprint(self, value: Any) -> bytes:
+        """`value` as JSON, with short stand-ins for the resolved articles (the memo) and for
+        every item that many pages show (an annotation, an entity…: hashed once)."""
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=self._stand_in).encode("utf-8")
+
+    def _stand_in(self, value: Any) -> Any:
         stand_in = self.memo.get(id(value))
         if stand_in is not None:
             return stand_in
-        fields = field_names(kind)
-        if fields is not None:
-            plain = [kind.__name__] + [self.plain(getattr(value, name)) for name in fields]
-            if kind in _SHARED:
-                stand_in = self.memo[id(value)] = f"{kind.__name__} {digest(_json(plain))}"
-                self._kept.append(value)
-                return stand_in
-            return plain
-        if kind is tuple or kind is list:
-            return [self.plain(v) for v in value]
-        if kind is dict:
-            return {str(k): self.plain(v) for k, v in value.items()}
-        if isinstance(value, str):  # Markup
-            return str(value)
-        return repr(value)
+        kind = type(value)
+        names = field_names(kind)
+        if names is None:
+            return sorted(map(repr, value)) if isinstance(value, (set, frozenset)) else repr(value)
+        fields = [kind.__name__] + [getattr(value, name) for name in names]
+        if kind in _SHARED:
+            stand_in = self.memo[id(value)] = f"{kind.__name__} {digest(self.fingerprint(fields))}"
+            self._kept.append(value)
+            return stand_in
+        return fields
 
 
-_PLAIN = frozenset({str, int, float, bool, type(None)})
 _SHARED = frozenset({Annotation, Anchor, Article, Entity, Source, Reference, Claim, Event, Relation, Assessment})
 """Items that many pages show: each one is hashed once per process."""
 

@@ -373,3 +373,19 @@ def test_pages_of_one_thing_read_only_the_dossiers_structure(monkeypatch):
                     assert name != "body", where + " of another article"
             seen[page.template] = seen.get(page.template, 0) + 1
         assert seen
+
+
+def test_entries_round_trip_through_json_and_only_dataclasses_are_encoded():
+    """What the cache stores of a dataclass decodes to an equal value; a field left out by
+    `skip` is absent; anything that is neither JSON nor a dataclass is refused, not stringified
+    (a silent repr would make two different values share a key)."""
+    from dossier.model import Annotation, Span
+    from dossier.reuse import POSITIONS
+    span = Span(3, 9)
+    assert json.loads(cache.to_json([span, {"a": (1, "é")}])) == [[3, 9], {"a": [1, "é"]}]
+    assert cache.decode(Span, cache.encode(span)) == span
+    assert cache.decode(tuple[Span, ...], cache.encode((span, Span(0, 1)))) == (span, Span(0, 1))
+    assert cache.to_json(span, frozenset({"end"})) == "[3]"
+    assert POSITIONS <= set(cache.field_names(Annotation))
+    with pytest.raises(TypeError):
+        cache.to_json({span.start, span.end})
