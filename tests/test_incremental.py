@@ -201,21 +201,21 @@ def test_a_superseded_rebuild_writes_its_edited_page_and_the_next_one_catches_up
 
 def test_a_title_annotation_added_and_moved_matches_a_cold_build(dossier):
     source, session, tmp_path = dossier
-    edit(source / "annotations.yaml", "  - id: gig-founded-2016\n", """  - id: gig-headline
-    article: gig-workers-left-behind
+    edit(source / "annotations.yaml", "  - id: gig-founded-2016\n", """  - id: why-headline
+    article: why-meta-invested
     field: title
-    quote: "$15 Billion"
+    quote: "Future AI Models"
     kind: fact-check
-    verdict: outdated
-    note: The deal was about $14.3 billion.
+    verdict: unsupported
+    note: A test note on the headline.
     cite: [ap-founding]
   - id: gig-founded-2016
 """)
     assert session.build({"annotations.yaml"}).ok
-    page = (session.config.out / "articles/gig-workers-left-behind/index.html").read_text()
-    assert '<mark class="k-fact-check v-outdated" data-annotation="gig-headline">$15 Billion</mark>' in page
+    page = (session.config.out / "articles/why-meta-invested/index.html").read_text()
+    assert '<mark class="k-fact-check v-unsupported" data-annotation="why-headline">Future AI Models</mark>' in page
     assert_same_as_cold(source, session, tmp_path)
-    edit(source / "annotations.yaml", '    quote: "$15 Billion"\n', '    quote: "Gig Workers"\n')
+    edit(source / "annotations.yaml", '    quote: "Future AI Models"\n', '    quote: "Why Did Meta"\n')
     assert session.build({"annotations.yaml"}).ok
     assert_same_as_cold(source, session, tmp_path)
 
@@ -224,9 +224,11 @@ def test_an_assessment_added_and_edited_matches_a_cold_build(dossier):
     """The article's page shows its bottom line although none of its annotations changed."""
     source, session, tmp_path = dossier
     path = source / "annotations.yaml"
-    path.write_text(path.read_text(encoding="utf-8")
-                    + "assessments:\n  gig-workers-left-behind: {summary: 'Original reporting, first version.'}\n",
-                    encoding="utf-8")
+    text = path.read_text(encoding="utf-8")
+    start = text.index("\n  gig-workers-left-behind:\n    summary:")  # replace the shipped bottom line
+    end = text.index("\n\n", start)  # the end of its folded summary
+    path.write_text(text[:start] + "\n  gig-workers-left-behind: {summary: 'Original reporting, first version.'}"
+                    + text[end:], encoding="utf-8")
     assert session.build({"annotations.yaml"}, defer=True).ok
     assert "first version" in (session.config.out / "articles/gig-workers-left-behind/index.html").read_text()
     session.finish()
@@ -243,9 +245,9 @@ def test_an_annotation_that_changes_the_coverage_updates_the_pages_that_state_it
     """The methodology and about pages state the dossier's coverage: they are re-rendered too."""
     source, session, tmp_path = dossier
     before = (session.config.out / "methodology/index.html").read_text()
-    edit(source / "annotations.yaml", "  - id: gig-founded-2016\n", """  - id: gig-label-data
-    article: gig-workers-left-behind
-    quote: "Typically data workers are not formally employed"
+    edit(source / "annotations.yaml", "  - id: gig-founded-2016\n", """  - id: why-label-heading
+    article: why-meta-invested
+    quote: "A New Focus on Human-Centric AI"
     kind: context
     note: A test note on a sentence nobody annotated.
   - id: gig-founded-2016
