@@ -15,6 +15,23 @@ ARTICLES = 260
 ENTITIES = ("Acme", "Borealis", "Cygnet", "Dunlin", "Egret")
 
 
+def verdict(n: int) -> str:
+    """Misleading or accurate, alternating; one article, in the last bundle only, is inaccurate."""
+    return "inaccurate" if n == RARE else "misleading" if n % 2 == 0 else "accurate"
+
+
+PAGES = ARTICLES + len(ENTITIES)  # the articles and the entities are indexed
+COUNT = shard_count(PAGES)
+
+
+def shard_of_article(n: int) -> int:
+    return shard_of(f"articles/story-{n:03d}/index.html", COUNT)
+
+
+RARE = next(n for n in range(ARTICLES) if shard_of_article(n) == COUNT - 1)
+"""The one article whose verdict no other bundle has: its filter value exists in one bundle."""
+
+
 def write_dossier(folder):
     """ARTICLES short articles, each naming one entity and carrying one unique word."""
     lines = ["site: {title: Shards, base_url: 'https://example.org/shards/', language: en, description: Many.,"
@@ -30,7 +47,7 @@ def write_dossier(folder):
         path.write_text(f"---\ntitle: Story {n}\nsource: daily\nkind: news\n---\n"
                         f"{entity} signed contract {n} on Monday. Its code word is {word(n)}.\n", encoding="utf-8")
         lines.append(f"  - {{id: note-{n}, article: story-{n:03d}, quote: '{entity} signed contract {n}', "
-                     f"kind: fact-check, verdict: {'accurate' if n % 2 else 'misleading'}, note: 'Checked {n}.', "
+                     f"kind: fact-check, verdict: {verdict(n)}, note: 'Checked {n}.', "
                      f"cite: [filing], entities: [{entity.lower()}]}}")
     lines += ["references: {filing: {title: The filing}}", "assessments:"]
     lines += [f"  story-{n:03d}: {{summary: Holds up.}}" for n in range(ARTICLES)]
@@ -49,21 +66,48 @@ def sharded_site(tmp_path_factory):
     yield from _built_and_served(folder / "dossier", folder / "public")
 
 
+def results(page, count: int, term: str) -> list[str]:
+    """The links of all `count` results shown for `term`, once the status announces them."""
+    expected = f"{count} page{'' if count == 1 else 's'} match {f'“{term}”' if term else 'the filters'}."
+    page.wait_for_function("t => document.querySelector('.search-status').textContent === t", arg=expected)
+    page.wait_for_function("""n => {
+        const more = document.querySelector('.more-results');
+        if (!more.hidden) more.click();  // the next 20
+        return more.hidden && document.querySelectorAll('.result').length === n;
+    }""", arg=count, polling=100)
+    return page.locator(".result-title a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+
+
 def test_results_and_filters_come_from_every_bundle(sharded_site, open_page):
     shards = json.loads((sharded_site.root / "pagefind" / SHARDS_FILE).read_text(encoding="utf-8"))["merge"]
-    count = shard_count(ARTICLES + len(ENTITIES))  # the articles and the entities are indexed
-    assert len(shards) == count - 1 >= 1
-    far = next(n for n in range(ARTICLES) if shard_of(f"articles/story-{n:03d}/index.html", count) == count - 1)
+    assert len(shards) == COUNT - 1 >= 2
     watched = open_page()
     watched.goto(sharded_site.url("search/"))
     page = watched.page
     page.wait_for_selector("#search-filter-verdict", state="attached")
-    page.fill("#search-input", word(far))
-    page.wait_for_selector(f".result a[href$='/articles/story-{far:03d}/']")
-    assert page.locator(".result").count() == 1
+    # A word of one article is found, whichever bundle holds it.
+    for shard in range(COUNT):
+        n = next(n for n in range(ARTICLES) if shard_of_article(n) == shard)
+        page.fill("#search-input", word(n))
+        assert [link.rsplit("/", 2)[-2] for link in results(page, 1, word(n))] == [f"story-{n:03d}"]
+    # Filter values are those of every bundle, and a filter narrows every bundle's results.
     options = page.locator("#search-filter-entity option").all_inner_texts()
     assert all(any(name in option for option in options) for name in ENTITIES), options
+    assert "Inaccurate" in page.locator("#search-filter-verdict option").all_inner_texts()
     page.fill("#search-input", "contract")
+    page.select_option("#search-filter-type", "Article")
+    page.select_option("#search-filter-entity", "Acme")
+    acme = [n for n in range(ARTICLES) if n % len(ENTITIES) == 0]
+    assert {shard_of_article(n) for n in acme} == set(range(COUNT))
+    found = results(page, len(acme), "contract")
+    assert {link.rsplit("/", 2)[-2] for link in found} == {f"story-{n:03d}" for n in acme}
+    # A value only one bundle has: the other bundles add nothing (not everything).
+    page.select_option("#search-filter-entity", "")
+    page.select_option("#search-filter-verdict", "Inaccurate")
+    assert [link.rsplit("/", 2)[-2] for link in results(page, 1, "contract")] == [f"story-{RARE:03d}"]
+    page.fill("#search-input", "")
+    assert [link.rsplit("/", 2)[-2] for link in results(page, 1, "")] == [f"story-{RARE:03d}"]
     page.select_option("#search-filter-verdict", "Misleading")
-    page.wait_for_selector(".result")
+    misleading = [n for n in range(ARTICLES) if verdict(n) == "misleading"]
+    assert {link.rsplit("/", 2)[-2] for link in results(page, len(misleading), "")} == {f"story-{n:03d}" for n in misleading}
     assert watched.errors == [] and watched.failed == []
