@@ -145,7 +145,7 @@ def bench_one(n: int, args) -> dict:
     if "build" in r:
         r["pages"] = sum(1 for _ in build_out.rglob("*.html"))
     nosearch_out = base / "out-nosearch"
-    for _ in range(args.repeat):
+    for _ in range(0 if args.skip_nosearch else args.repeat):
         timed("nosearch", [sys.executable, str(BUILD), "--source", str(src), "--out", str(nosearch_out), "--no-search",
                            "--no-cache"], nosearch_out)
 
@@ -169,7 +169,8 @@ def bench_one(n: int, args) -> dict:
                 if differences:
                     r["failures"].append(f"warm build differs from a cold build: {differences[:5]}")
         edit.restore()
-    timed("check", [sys.executable, str(BUILD), "check", "--source", str(src), "--no-cache"], None)
+    if not args.skip_check:
+        timed("check", [sys.executable, str(BUILD), "check", "--source", str(src), "--no-cache"], None)
 
     if not args.skip_serve:
         build_s = r.get("build", {}).get("s", 60.0)
@@ -375,6 +376,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-verify", dest="verify", action="store_false",
                         help="skip comparing the warm build's output with a cold build's")
     parser.add_argument("--skip-serve", action="store_true", help="skip the serve latency measurements")
+    parser.add_argument("--skip-nosearch", action="store_true", help="skip the builds without the search index")
+    parser.add_argument("--skip-check", action="store_true", help="skip `build.py check`")
     parser.add_argument("--serve-reps", type=int, default=7, help="edits of each kind (default 7)")
     parser.add_argument("--serve-spacing", type=float, default=1.5, help="seconds between two edits (default 1.5)")
     parser.add_argument("--serve-settle", type=float, default=0.5,
