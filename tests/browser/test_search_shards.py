@@ -45,7 +45,8 @@ def write_dossier(folder):
         path = folder / "content" / "articles" / f"story-{n:03d}.md"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(f"---\ntitle: Story {n}\nsource: daily\nkind: news\n---\n"
-                        f"{entity} signed contract {n} on Monday. Its code word is {word(n)}.\n", encoding="utf-8")
+                        f"{entity} signed contract {n} on Monday. Its code word is {word(n)}. No one objected."
+                        + (" The board held a nonvoting seat." if n == RARE else "") + "\n", encoding="utf-8")
         lines.append(f"  - {{id: note-{n}, article: story-{n:03d}, quote: '{entity} signed contract {n}', "
                      f"kind: fact-check, verdict: {verdict(n)}, note: 'Checked {n}.', "
                      f"cite: [filing], entities: [{entity.lower()}]}}")
@@ -111,3 +112,16 @@ def test_results_and_filters_come_from_every_bundle(sharded_site, open_page):
     misleading = [n for n in range(ARTICLES) if verdict(n) == "misleading"]
     assert {link.rsplit("/", 2)[-2] for link in results(page, len(misleading), "")} == {f"story-{n:03d}" for n in misleading}
     assert watched.errors == [] and watched.failed == []
+
+
+@pytest.mark.xfail(strict=True, reason="known defect of the sharded index: a bundle that lacks a searched word "
+                   "answers with its longest indexed prefix (Pagefind's fallback), so 'nonvoting' also finds the "
+                   "pages of the other bundles that say 'no'; one bundle never does this")
+def test_a_word_only_one_bundle_holds_finds_nothing_in_the_others(sharded_site, open_page):
+    watched = open_page()
+    watched.goto(sharded_site.url("search/"))
+    page = watched.page
+    page.wait_for_selector("#search-filter-verdict", state="attached")
+    page.fill("#search-input", "nonvoting")  # in one article; "no" is in every article
+    page.wait_for_function("() => /match/.test(document.querySelector('.search-status').textContent)")
+    assert page.locator(".search-status").text_content() == "1 page match “nonvoting”."
