@@ -11,6 +11,7 @@ from pathlib import Path
 from .baseurl import HINT as BASE_URL_HINT, base_url_problem
 from .diagnostics import Diagnostic, Location, error, has_errors
 from .interrupt import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, handle_sigterm
+from .cache import cache_folder, refusal
 from .site import Config, build, check
 from .write import OutputError, guard_output
 
@@ -44,6 +45,10 @@ def _parser(command: str, prog: str = "build.py") -> argparse.ArgumentParser:
         parser.add_argument("--out", type=Path, default=None, metavar="DIR", help="output folder; default: SOURCE/public")
         parser.add_argument("--base-url", default=None, metavar="URL", help="the URL the site is published at")
         parser.add_argument("--no-search", action="store_true", help="skip the Pagefind search index")
+    if command in ("build", "check"):
+        parser.add_argument("--cache", type=Path, default=None, metavar="DIR",
+                            help="the build cache folder; default: SOURCE/.dossier-cache")
+        parser.add_argument("--no-cache", action="store_true", help="build without the build cache")
     if command == "serve":
         parser.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1; default: 8000")
         parser.add_argument("--host", default="127.0.0.1", help="address to bind; default: 127.0.0.1")
@@ -95,8 +100,8 @@ def main(argv: list[str], prog: str = "build.py") -> int:
             print(f"error: --base-url '{args.base_url}' {problem} ({BASE_URL_HINT})", file=sys.stderr)
             return 1
         config = Config(source=args.source, out=args.out or args.source / "public", base_url=args.base_url,
-                        strict=args.strict, search=not args.no_search)
-        if refused_output(config):  # before any work, and before serve shows a folder not its own
+                        strict=args.strict, search=not args.no_search, cache=_cache_folder(args))
+        if refused_output(config) or refused_cache(config):  # before any work, and before serve shows a folder not its own
             return 1
         if command == "serve":
             from .serve import serve
@@ -131,8 +136,17 @@ def report(diagnostics: list[Diagnostic], strict: bool = False, stream=None) -> 
               + (" (--strict: warnings count as errors)" if strict and warnings else ""), file=stream)
 
 
+def _cache_folder(args) -> Path | None:
+    """The build cache folder the options ask for; None with --no-cache (or for serve)."""
+    if getattr(args, "no_cache", True):
+        return None
+    return cache_folder(args.source, args.cache, True)
+
+
 def run_check(args) -> int:
-    config = Config(source=args.source, strict=args.strict)
+    config = Config(source=args.source, strict=args.strict, cache=_cache_folder(args), out=None)
+    if refused_cache(config):
+        return 1
     dossier, diagnostics = check(config)
     report(diagnostics, args.strict)
     if has_errors(diagnostics, args.strict):
@@ -153,6 +167,16 @@ def refused_output(config: Config) -> bool:
     return False
 
 
+def refused_cache(config: Config) -> bool:
+    """Print why the build cache folder may not be used, if it may not; True then."""
+    problem = refusal(config.cache, config.source, config.out) if config.cache is not None else None
+    if problem:
+        report([error(Location(str(config.cache)), f"--cache {config.cache} {problem}")])
+        print("build failed; nothing was written", file=sys.stderr)
+        return True
+    return False
+
+
 def run_build(config: Config) -> int:
     started = time.perf_counter()
     result = build(config)
@@ -160,5 +184,6 @@ def run_build(config: Config) -> int:
     if not result.ok:
         print(f"build failed; {config.out} is unchanged", file=sys.stderr)
         return 1
-    print(f"built {result.pages} pages into {config.out} in {time.perf_counter() - started:.2f}s", file=sys.stderr)
+    reused = f" (from the build cache: {result.cache.summary()})" if result.cache is not None else ""
+    print(f"built {result.pages} pages into {config.out} in {time.perf_counter() - started:.2f}s{reused}", file=sys.stderr)
     return 0

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from markupsafe import Markup
@@ -27,7 +28,30 @@ ANNOTATIONS = "annotations.jsonld"
 def dumps(data: Any) -> str:
     """Stable JSON: UTF-8 kept, keys in the order they were built, compact (the indented
     encoder is pure Python and many times slower on a large dossier)."""
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n"
+    return _compact(data) + "\n"
+
+
+def _compact(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+@dataclass(frozen=True)
+class ArticleData:
+    """One article's share of the data files, as JSON text (the build cache keeps it: on a
+    large dossier these files cost more to make than to put together)."""
+
+    article: str
+    """Its object in dossier.json's `articles`."""
+    annotations: tuple[str, ...]
+    """Its annotations' objects in dossier.json's `annotations`, in text order."""
+    web_annotations: tuple[str, ...]
+    """Its annotations' items in annotations.jsonld."""
+
+
+def article_data(d: Dossier, slug: str) -> ArticleData:
+    anchors = d.articles[slug].anchors
+    return ArticleData(_compact(_article_data(d, slug)), tuple(_compact(_annotation_data(d, a)) for a in anchors),
+                       tuple(_compact(web_annotation(d, a)) for a in anchors))
 
 
 def absolute(d: Dossier, url: str) -> str:
@@ -116,12 +140,24 @@ def web_annotation(d: Dossier, anc: Anchor) -> dict:
 
 def web_annotations(d: Dossier) -> dict:
     """Every anchored annotation as one AnnotationCollection with a single page, in text order."""
-    collection = absolute(d, ANNOTATIONS)
     items = [web_annotation(d, anc) for resolved in d.articles.values() for anc in resolved.anchors]
-    return {"@context": "http://www.w3.org/ns/anno.jsonld", "id": collection, "type": "AnnotationCollection",
-            "label": f"{d.site.title}: annotations", "total": len(items),
-            "first": {"id": f"{collection}#page-1", "type": "AnnotationPage", "partOf": collection,
-                      "startIndex": 0, "items": items}}
+    head, first = _collection(d, len(items))
+    return {**head, "first": {**first, "items": items}}
+
+
+def _collection(d: Dossier, total: int) -> tuple[dict, dict]:
+    """The AnnotationCollection and its page, but the page's items."""
+    collection = absolute(d, ANNOTATIONS)
+    return ({"@context": "http://www.w3.org/ns/anno.jsonld", "id": collection, "type": "AnnotationCollection",
+             "label": f"{d.site.title}: annotations", "total": total},
+            {"id": f"{collection}#page-1", "type": "AnnotationPage", "partOf": collection, "startIndex": 0})
+
+
+def web_annotations_json(d: Dossier, parts: list[ArticleData]) -> str:
+    """dumps(web_annotations(d)), from each article's share of it."""
+    items = [item for part in parts for item in part.web_annotations]
+    head, first = _collection(d, len(items))
+    return f'{_compact(head)[:-1]},"first":{_compact(first)[:-1]},"items":[{",".join(items)}]}}}}\n'
 
 
 # ---- schema.org ClaimReview ----------------------------------------------------------------
@@ -259,8 +295,9 @@ def _updates(updates) -> list[dict]:
     return [{"date": u.date.iso, "summary": u.summary} for u in updates]
 
 
-def dossier_data(d: Dossier) -> dict:
-    """The whole resolved dossier as plain data (see dossier/schema/dossier.schema.json)."""
+def dossier_data(d: Dossier, spliced: bool = True) -> dict:
+    """The whole resolved dossier as plain data (see dossier/schema/dossier.schema.json);
+    without `spliced`, the articles and annotations are left out (dossier_json adds them)."""
     site = d.site
     cited_by: dict[str, list[dict]] = {ref: [] for ref in d.references}
     for ref, anchors in d.index.anchors_by_reference.items():
@@ -276,8 +313,8 @@ def dossier_data(d: Dossier) -> dict:
                      "rating": s.rating, "rationale": s.rationale, "disclosures": list(s.disclosures),
                      "articles": [a.slug for a in d.index.articles_by_source.get(s.id, [])]}
                     for s in sorted(d.sources.values(), key=lambda s: s.id)],
-        "articles": [_article_data(d, slug) for slug in d.articles],
-        "annotations": [_annotation_data(d, anc) for r in d.articles.values() for anc in r.anchors],
+        "articles": [_article_data(d, slug) for slug in d.articles] if spliced else None,
+        "annotations": [_annotation_data(d, anc) for r in d.articles.values() for anc in r.anchors] if spliced else None,
         "claims": [{"id": c.id, "permalink": absolute(d, urls.claim(c.id)), "statement": c.statement,
                     "verdict": c.verdict, "rating": VERDICTS[c.verdict], "label": VERDICT_LABELS[c.verdict],
                     "note": c.note, "cite": list(c.cite), "entities": list(c.entities), "updates": _updates(c.updates),
@@ -298,6 +335,30 @@ def dossier_data(d: Dossier) -> dict:
         "pages": [{"slug": p.slug, "permalink": absolute(d, urls.page(p.slug)), "title": p.title,
                    "description": p.description} for p in sorted(d.pages.values(), key=lambda p: p.slug)],
     }
+
+
+SPLICED = ("articles", "annotations")
+"""The sections of dossier.json made of each article's share (ArticleData)."""
+
+
+def dossier_json(d: Dossier, parts: list[ArticleData]) -> str:
+    """dumps(dossier_data(d)), from each article's share of it (in the order of d.articles)."""
+    sections = []
+    for name, value in dossier_data(d, spliced=False).items():
+        if name == "articles":
+            value = "[" + ",".join(part.article for part in parts) + "]"
+        elif name == "annotations":
+            value = "[" + ",".join(item for part in parts for item in part.annotations) + "]"
+        else:
+            value = _compact(value)
+        sections.append(f"{_compact(name)}:{value}")
+    return "{" + ",".join(sections) + "}\n"
+
+
+def dossier_lines(parts: list[ArticleData]) -> str:
+    """dossier.jsonl: one line per article (in the order of dossier.json), the article and its
+    annotations, as dossier.json has them (see dossier/schema/dossier-line.schema.json)."""
+    return "".join(f'{{"article":{part.article},"annotations":[{",".join(part.annotations)}]}}\n' for part in parts)
 
 
 def _article_data(d: Dossier, slug: str) -> dict:

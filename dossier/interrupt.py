@@ -70,13 +70,13 @@ def as_worker(parent: int) -> None:
     dies (Linux), then let the signals in. The parent stops it with SIGKILL."""
     for signum in INTERRUPTS:
         signal.signal(signum, signal.SIG_IGN)
-    _die_with_parent()
+    die_with_parent()
     if os.getppid() != parent:  # the parent died before the line above took effect
         os._exit(1)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, INTERRUPTS)
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """Ask the kernel to kill this process when its parent ends (prctl PR_SET_PDEATHSIG): a
     parent killed with SIGKILL cannot stop its workers, and they would run their chunk to
     the end only to fail writing it back."""

@@ -85,8 +85,16 @@ def split_front_matter(text: str, path: str, slug: str) -> tuple[MarkdownFile | 
 def read_annotations(source: Path, cache: dict | None = None) -> tuple[YamlDoc | None, list[Diagnostic]]:
     """annotations.yaml as a document with positions (None if missing or unreadable); `cache`
     (serve's) keeps parsed items between calls, and the file is then read once it is still."""
+    data, diagnostics = read_annotations_file(source, SETTLE_NS if cache is not None else 0)
+    if data is None:
+        return None, diagnostics
+    return parse_annotations(data, cache)
+
+
+def read_annotations_file(source: Path, quiet_ns: int = 0) -> tuple[bytes | None, list[Diagnostic]]:
+    """The bytes of annotations.yaml (see read_settled), or None and why."""
     try:
-        data = read_settled(source / ANNOTATIONS_FILE, SETTLE_NS if cache is not None else 0)
+        return read_settled(source / ANNOTATIONS_FILE, quiet_ns), []
     except FileNotFoundError:
         return None, [error(Location(ANNOTATIONS_FILE), f"no {ANNOTATIONS_FILE} in {source}",
                             "create it, or point --source at the dossier folder")]
@@ -95,6 +103,10 @@ def read_annotations(source: Path, cache: dict | None = None) -> tuple[YamlDoc |
     except OSError as exc:
         return None, [error(Location(ANNOTATIONS_FILE), f"cannot read the file: {exc.strerror or exc}",
                             "check that it is readable")]
+
+
+def parse_annotations(data: bytes, cache: dict | None = None) -> tuple[YamlDoc | None, list[Diagnostic]]:
+    """The bytes of annotations.yaml as a document with positions (see parse_large_yaml)."""
     text, diagnostics = read_text(data, ANNOTATIONS_FILE)
     if text is None:
         return None, diagnostics
@@ -218,21 +230,30 @@ def load_dossier(source: Path) -> tuple[RawDossier, list[Diagnostic]]:
     return RawDossier(annotations, articles, pages), diagnostics
 
 
-def load_markdown_file(source: Path, relpath: str) -> tuple[MarkdownFile | None, list[Diagnostic]]:
-    """Read one content file; `relpath` is relative to `source`. A symbolic link out of the
-    dossier folder, a link loop or anything but a regular file is an error (confine.py)."""
-    try:
-        data = read_inside(source, relpath)
-    except Refused as refused:
-        return None, [error(Location(relpath), refused.message, refused.hint)]
-    except OSError as exc:  # e.g. deleted or renamed while the build ran
-        return None, [error(Location(relpath), f"cannot read the file: {exc.strerror or exc}", "check that it exists and is readable")]
+def load_markdown_file(source: Path, relpath: str, data: bytes | None = None) -> tuple[MarkdownFile | None, list[Diagnostic]]:
+    """Read one content file (or take its bytes, `data`, read already); `relpath` is relative
+    to `source`. A symbolic link out of the dossier folder, a link loop or anything but a
+    regular file is an error (confine.py)."""
+    if data is None:
+        data, problems = read_markdown_bytes(source, relpath)
+        if data is None:
+            return None, problems
     text, diagnostics = read_text(data, relpath)
     if text is None:
         return None, diagnostics
     slug = relpath.rsplit("/", 1)[-1][: -len(".md")]
     parsed, problems = split_front_matter(text, relpath, slug)
     return parsed, diagnostics + problems
+
+
+def read_markdown_bytes(source: Path, relpath: str) -> tuple[bytes | None, list[Diagnostic]]:
+    """The bytes of one content file (see load_markdown_file), or None and why not."""
+    try:
+        return read_inside(source, relpath), []
+    except Refused as refused:
+        return None, [error(Location(relpath), refused.message, refused.hint)]
+    except OSError as exc:  # e.g. deleted or renamed while the build ran
+        return None, [error(Location(relpath), f"cannot read the file: {exc.strerror or exc}", "check that it exists and is readable")]
 
 
 def list_markdown(source: Path, subdir: str) -> tuple[list[str], list[Diagnostic]]:

@@ -11,12 +11,13 @@ import datetime
 import re
 from collections import Counter
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Callable, Iterator
 from urllib.parse import urlsplit
 from xml.sax.saxutils import escape, quoteattr
 
 from . import urls
-from .exports import ANNOTATIONS, absolute, claim_review_jsonld, claim_reviews, csl_references, dossier_data, dumps, web_annotations
+from .exports import (ANNOTATIONS, ArticleData, absolute, article_data, claim_review_jsonld, claim_reviews, csl_references,
+                      dossier_data, dossier_json, dossier_lines, dumps, web_annotations, web_annotations_json)
 from .markdown import render_inline, render_markdown
 from .model import KIND_LABELS, VERDICT_LABELS, VERDICTS, Anchor, Dossier, PartialDate, Update
 
@@ -64,16 +65,21 @@ CALENDAR = "timeline.ics"
 
 
 
-OUTPUTS = (FEED, SITEMAP, DATA, ANNOTATIONS, REFERENCES, CALENDAR)
+LINES = "dossier.jsonl"
+OUTPUTS = (FEED, SITEMAP, DATA, LINES, ANNOTATIONS, REFERENCES, CALENDAR)
 """The paths `outputs` writes."""
 
 
-def outputs(d: Dossier, page_urls: list[str]) -> Iterator[tuple[str, str]]:
-    """(output path, content) of every published file; `page_urls` are the HTML pages' URLs."""
+def outputs(d: Dossier, page_urls: list[str],
+            shares: Callable[[Dossier, str], ArticleData] = article_data) -> Iterator[tuple[str, str]]:
+    """(output path, content) of every published file; `page_urls` are the HTML pages' URLs,
+    `shares` gives each article's share of the data files (the build cache's, in a build)."""
     yield FEED, atom_feed(d)
     yield SITEMAP, sitemap(d, page_urls)
-    yield DATA, dumps(dossier_data(d))
-    yield ANNOTATIONS, dumps(web_annotations(d))
+    parts = [shares(d, slug) for slug in d.articles]
+    yield DATA, dossier_json(d, parts)
+    yield LINES, dossier_lines(parts)
+    yield ANNOTATIONS, web_annotations_json(d, parts)
     yield REFERENCES, dumps(csl_references(d))
     yield CALENDAR, icalendar(d)
 

@@ -83,14 +83,21 @@ def _parts(base: str, template: str, count: int, first: dict | None = None, **co
             for n, url in enumerate(part_urls(base, count), 1)]
 
 
-def render_page(env: jinja2.Environment, d: Dossier, page: Page) -> str:
-    """One page's HTML; template errors become a TemplateProblem naming template and line."""
-    prefix = urls.base_path(d.site.base_url) if page.url == urls.NOT_FOUND else None
-    link = urls.Linker(page.url, prefix, listing.layout(d).placed)
-    context = dict(page.context, d=d, site=d.site, page_url=page.url, link=link, tally=tally, list_quote=list_quote,
-                   gist=first_sentence, claims_href=lambda key, article=None: claims_href(d, key, article))
+OWN_CONTEXT_TEMPLATES = ("article.html", "entity.html", "claim.html", "page.html")
+"""Pages that show one thing: what they show comes from their own context (page_context), and
+of the dossier `d` their templates read only its structure — site, sources, entities,
+references, claims, events, content pages, assessments, each article's front matter and
+how long lists are split (listing.layout) —
+never another article's text, notes, mentions or the backlinks. The build cache relies on it
+(a page is reused while its context and that structure are unchanged, reuse.py), and
+tests/test_cache.py checks every such template keeps to it."""
+
+
+def page_context(d: Dossier, page: Page) -> dict[str, Any]:
+    """The context of one page beyond the names every page gets (d, site, page_url, link, tally)."""
+    context = dict(page.context)
     if page.template == "article.html":
-        context.update(_article_context(d, d.articles[page.context["slug"]], link))
+        context.update(_article_context(d, d.articles[page.context["slug"]]))
     if page.template == "entity.html":
         context.update(_entity_context(d, page.context["entity_id"], page.context.get("part", 1)))
     if page.template == "claim.html":
@@ -99,6 +106,16 @@ def render_page(env: jinja2.Environment, d: Dossier, page: Page) -> str:
         context.update(_page_context(d, page.context["page"]))
     if page.template in LIST_CONTEXTS:
         context.update(LIST_CONTEXTS[page.template](d, page.context))
+    return context
+
+
+def render_page(env: jinja2.Environment, d: Dossier, page: Page) -> str:
+    """One page's HTML; template errors become a TemplateProblem naming template and line."""
+    prefix = urls.base_path(d.site.base_url) if page.url == urls.NOT_FOUND else None
+    link = urls.Linker(page.url, prefix, listing.layout(d).placed)
+    context = dict(page_context(d, page), d=d, site=d.site, page_url=page.url, link=link, tally=tally,
+                   list_quote=list_quote, gist=first_sentence,
+                   claims_href=lambda key, article=None: claims_href(d, key, article))
     try:
         return render_bounded(env.get_template(page.template), context)
     except Exception as exc:  # everything a template can do wrong; Dossier's own steps ran above
@@ -170,7 +187,7 @@ def tally(anchors) -> list[tuple[str, int]]:
 
 # ---- contexts -----------------------------------------------------------------------------
 
-def _article_context(d: Dossier, resolved: ResolvedArticle, link: urls.Linker) -> dict:
+def _article_context(d: Dossier, resolved: ResolvedArticle) -> dict:
     return {"resolved": resolved, "article": resolved.article, "source": d.sources.get(resolved.article.source),
             "body": Markup(resolved.body_html), "title_html": Markup(resolved.title_html), "anchors": resolved.anchors,
             "coverage": resolved.coverage, "assessment": d.assessments.get(resolved.article.slug),

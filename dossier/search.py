@@ -1,28 +1,204 @@
-"""The static search index: Pagefind (PyPI `pagefind[bin]`) run over the finished site."""
+"""The static search index: Pagefind (PyPI `pagefind[bin]`) run over the finished site.
+
+The index is one bundle, pagefind/, whatever the site's size (shard_count). The code can
+index shards — pages split by a hash of their path, each shard by its own Pagefind process
+into its own bundle (pagefind/shard-N/), merged by the search page with Pagefind's
+mergeIndex (the list is pagefind/dossier-shards.json), each shard kept in the build cache by
+the paths and bytes of its pages — which would bound Pagefind's memory (about half a megabyte
+per article of a thousand words) and re-index one shard per edit. It is not used: a bundle
+that lacks a searched word answers with its longest indexed prefix of it (Pagefind's
+fallback), so on a merged index "nonvoting" also finds every page of the other bundles that
+says "no". A wrong result is worse than a slow build.
+
+Only the pages that Pagefind would index go to it: those with a data-pagefind-body element,
+or, when no page has one, every page (Pagefind's own rule).
+"""
 from __future__ import annotations
 
 import gzip
 import hashlib
 import json
+import math
+import os
+import re
+import shutil
 import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
+from typing import Any
 
+from .cache import Store, key as cache_key
+from .interrupt import blocked_interrupts, die_with_parent
 from .write import OutputError
 
+BUNDLE = "pagefind"
+SHARDS_FILE = "dossier-shards.json"
+"""In the first bundle: the paths of the other bundles, relative to it, for search.js to merge."""
+SHARD_PAGES = 1000
+"""The most pages one Pagefind process indexes (its memory grows with them)."""
+ONE_BUNDLE = 200
+"""Up to this many pages, one bundle: indexing them all again is quick."""
+SHARD_SQUARE = 50
+"""Above ONE_BUNDLE, the number of shards is about √(pages / SHARD_SQUARE): an edit re-indexes
+one shard, so shards are kept small (about 240 pages of 1,200), but not so small that a
+reader's browser has too many bundles to load (about 16 for 12,000 pages)."""
+INDEXABLE = re.compile(rb"<[A-Za-z][^<>]*?\sdata-pagefind-body(?=[\s=/>])")
+"""An element whose content Pagefind indexes, ignoring the rest of the site."""
+INDEX_ONLY = ("pagefind-entry.json", "index/", "fragment/", "filter/")
+"""What a merged bundle needs (its entry, its metadata file and its index); the scripts,
+styles and WebAssembly come from the first."""
 
-def index_site(folder: Path) -> None:
-    """Write the Pagefind bundle into folder/pagefind/ (deterministic for the same pages)."""
-    command = [sys.executable, "-m", "pagefind", "--site", str(folder), "--output-subdir", "pagefind", "--quiet"]
+
+def index_site(folder: Path, written: list, store: Store | None = None, processes: int | None = None) -> list[str]:
+    """Write the Pagefind bundles of the pages `written` (site.Written: path, digest,
+    indexable) into folder/pagefind/ (deterministic for the same pages); from `store` where it
+    has a shard. Returns the cache files used."""
+    pages = sorted(((w.path, w.digest) for w in written if w.indexable), key=lambda p: p[0]) \
+        or sorted((w.path, w.digest) for w in written)
+    count = shard_count(len(pages))
+    shards: list[list[tuple[str, str]]] = [[] for _ in range(count)]
+    for page in pages:
+        shards[shard_of(page[0], count)].append(page)
+    shards = [shard for shard in shards if shard]
+    names = ["" if n == 0 else f"shard-{n}/" for n in range(len(shards))]
+    work = Path(tempfile.mkdtemp(prefix=".index-", dir=folder))
+    used: list[str] = []
     try:
-        result = subprocess.run(command, capture_output=True, text=True, timeout=600)
-    except (OSError, subprocess.TimeoutExpired) as exc:
+        bundles = [work / f"bundle-{n}" for n in range(len(shards))]
+        keys = [cache_key("search", str(n), json.dumps(shard)) for n, shard in enumerate(shards)]
+        todo = [n for n in range(len(shards)) if store is None or not _restore(store, keys[n], bundles[n], used)]
+        for n in _run_indexers(folder, [(n, shards[n], work / f"site-{n}", bundles[n]) for n in todo],
+                               processes or _processes()):
+            if store is not None:
+                _keep(store, keys[n], bundles[n], used)
+        target = folder / BUNDLE
+        os.rename(bundles[0], target)
+        for n in range(1, len(bundles)):
+            os.rename(bundles[n], target / names[n].rstrip("/"))
+        (target / SHARDS_FILE).write_text(json.dumps({"merge": names[1:]}) + "\n", encoding="utf-8")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return used
+
+
+def shard_count(pages: int, merged_search_is_exact: bool = False) -> int:
+    """How many shards `pages` pages are indexed in: one, until a merged index answers exactly
+    what one bundle does (see the module's docstring); then about √(pages / SHARD_SQUARE)."""
+    if pages <= ONE_BUNDLE or not merged_search_is_exact:
+        return 1
+    return max(math.ceil(pages / SHARD_PAGES), math.ceil(math.sqrt(pages / SHARD_SQUARE)))
+
+
+def shard_of(path: str, count: int) -> int:
+    """The shard of a page: a hash of its path (stable from build to build), modulo `count`."""
+    return int.from_bytes(hashlib.blake2b(path.encode("utf-8"), digest_size=8).digest(), "big") % count
+
+
+def _processes() -> int:
+    from .parallel import workers
+    return workers()
+
+
+def _run_indexers(folder: Path, jobs: list[tuple[int, list, Path, Path]], limit: int):
+    """Run Pagefind for each job (shard number, its pages, a folder for links to them, the
+    bundle to write), `limit` at a time; yields each shard's number once its bundle is done.
+    On any error or interruption the indexers still running are stopped."""
+    waiting, running = list(jobs), {}
+    try:
+        while waiting or running:
+            while waiting and len(running) < max(1, limit):
+                n, pages, site, bundle = waiting.pop(0)
+                _link_pages(folder, pages, site)
+                with blocked_interrupts():  # no Ctrl-C between starting it and knowing to stop it
+                    running[n] = (_start_indexer(site, bundle), site, bundle)
+            done = [n for n, (process, _, _) in running.items() if process.poll() is not None]
+            if not done:
+                time.sleep(0.01)
+            for n in done:
+                process, site, bundle = running.pop(n)
+                _finish_indexer(process, site, bundle, first=n == 0)
+                yield n
+    finally:
+        for process, _, _ in running.values():
+            process.kill()
+            process.wait()
+
+
+def _link_pages(folder: Path, pages: list[tuple[str, str]], site: Path) -> None:
+    """The shard's pages in a folder of their own (hard links, or copies), for Pagefind's --site."""
+    for path, _ in pages:
+        link = site / path
+        link.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(folder / path, link)
+        except OSError:
+            shutil.copyfile(folder / path, link)
+
+
+def _start_indexer(site: Path, bundle: Path) -> subprocess.Popen:
+    """Pagefind over the pages in `site`, writing `bundle`; it dies with this process."""
+    command = [sys.executable, "-m", "pagefind", "--site", str(site), "--output-path", str(bundle), "--quiet"]
+    log = open(site.with_name(site.name + ".log"), "w+", encoding="utf-8", errors="replace")
+    try:
+        return subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                preexec_fn=die_with_parent)
+    except OSError as exc:
         raise OutputError(f"the search indexer could not run: {exc}") from None
-    if result.returncode != 0 or not (folder / "pagefind" / "pagefind.js").is_file():
-        detail = (result.stderr or result.stdout).strip().splitlines()[-3:]
+    finally:
+        log.close()
+
+
+def _finish_indexer(process: subprocess.Popen, site: Path, bundle: Path, first: bool) -> None:
+    if process.returncode != 0 or not (bundle / "pagefind-entry.json").is_file():
+        log = site.with_name(site.name + ".log").read_text(encoding="utf-8", errors="replace")
+        detail = log.strip().splitlines()[-3:]
         raise OutputError("the search indexer (Pagefind) failed: " + " ".join(detail)
                           + " — install it with pip install 'pagefind[bin]', or build with --no-search")
-    stabilise(folder / "pagefind")
+    shutil.rmtree(site, ignore_errors=True)
+    stabilise(bundle)
+    if not first:  # a merged bundle: its index alone
+        for entry in list(bundle.iterdir()):
+            name = entry.name + ("/" if entry.is_dir() else "")
+            if not (name in INDEX_ONLY or (entry.name.startswith("pagefind.") and entry.name.endswith(".pf_meta"))):
+                shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+
+
+def _restore(store: Store, shard_key: str, bundle: Path, used: list[str]) -> bool:
+    """Write the shard's files from the cache into `bundle`; False when it does not have them all."""
+    manifest = store.get("search", shard_key)
+    if type(manifest) is not dict or not manifest:
+        return False
+    files: dict[str, bytes] = {}
+    for relpath, name in manifest.items():
+        if type(name) is not str or not _plain_relpath(relpath):
+            return False
+        data = store.read_blob(name)
+        if data is None:
+            return False
+        files[relpath] = data
+    for relpath, data in files.items():
+        path = bundle / relpath
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    used += [store.entry_path("search", shard_key)] + [store.blob_path(name) for name in manifest.values()]
+    return True
+
+
+def _keep(store: Store, shard_key: str, bundle: Path, used: list[str]) -> None:
+    manifest = {}
+    for path in sorted(bundle.rglob("*")):
+        if path.is_file():
+            manifest[path.relative_to(bundle).as_posix()] = store.put_blob(path.read_bytes(), path)
+    store.put("search", shard_key, manifest)
+    used += [store.entry_path("search", shard_key)] + [store.blob_path(name) for name in manifest.values()]
+
+
+def _plain_relpath(relpath: Any) -> bool:
+    """A relative path of ordinary names: nothing read from the cache is written elsewhere."""
+    return (type(relpath) is str and relpath and not relpath.startswith("/") and "\\" not in relpath
+            and all(part not in ("", ".", "..") for part in relpath.split("/")))
 
 
 # ---- making the index reproducible ---------------------------------------------------------

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import resource
 import sys
 import time
 from contextlib import contextmanager
@@ -10,27 +11,38 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import drift, publish, urls
+from .cache import CacheError, Store, digest, open_store
 from .confine import Refused, is_folder_inside
 from .diagnostics import Diagnostic, Location, error, has_errors, sort_diagnostics
 from .link import AliasIndex
-from .load import ARTICLES_DIR, PAGES_DIR, list_markdown, load_markdown_file, read_annotations
-from .model import Annotation, Dossier, Inputs, ResolvedArticle
+from .load import ARTICLES_DIR, PAGES_DIR, list_markdown, load_markdown_file, read_markdown_bytes
+from .model import Annotation, Annotations, Dossier, Inputs, ResolvedArticle
 from .parallel import map_chunks
 from .render import BUILTIN_LAYOUTS, Page, TemplateProblem, plan_pages, render_page
 from .resolve import alias_index, annotations_by_article, assemble, resolve_article
-from .search import index_site
+from .exports import article_data
+from .reuse import (NO_ANNOTATIONS, DataShares, PageKeys, article_key, cached_resolution, entities_hash, keep_page,
+                    keep_resolution, load_annotations, page_entry, read_article)
+from .search import INDEXABLE, index_site
 from .templates import ENVIRONMENTS, environment
-from .validate import cross_check, validate_annotations, validate_article, validate_page
+from .validate import cross_check, validate_article, validate_page
 from .write import OutputError, OutputFiles, copy_static, guard_output, staging, write_files
 
 
 @contextmanager
 def stage(name: str):
-    """Times a stage; printed to stderr when DOSSIER_TIMINGS is set (for profiling builds)."""
-    started = time.perf_counter()
+    """Times a stage; printed to stderr when DOSSIER_TIMINGS is set (for profiling builds):
+    wall time, and the processor time of this process and of the workers and indexer it
+    waited for (which, on a shared machine, is the figure to compare)."""
+    started, cpu = time.perf_counter(), _cpu_time()
     yield
     if os.environ.get("DOSSIER_TIMINGS"):
-        print(f"  {name}: {time.perf_counter() - started:.3f}s", file=sys.stderr)
+        print(f"  {name}: {time.perf_counter() - started:.3f}s (cpu {_cpu_time() - cpu:.3f}s)", file=sys.stderr)
+
+
+def _cpu_time() -> float:
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 @dataclass(frozen=True)
@@ -44,6 +56,8 @@ class Config:
     """Treat warnings as errors."""
     search: bool = True
     """Build the Pagefind search index."""
+    cache: Path | None = None
+    """The build cache folder (cache.py); None: build without one."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +66,8 @@ class BuildResult:
     diagnostics: list[Diagnostic]
     pages: int = 0
     """HTML pages written; 0 when the build failed."""
+    cache: Store | None = None
+    """The build cache it used, if any (its hits and misses)."""
 
     @property
     def ok(self) -> bool:
@@ -60,21 +76,30 @@ class BuildResult:
 
 def check(config: Config) -> tuple[Dossier | None, list[Diagnostic]]:
     """Load, validate and resolve; the dossier is None when there are errors."""
+    store = open_cache(config)
+    dossier, diagnostics, _ = checked(config, store)
+    return dossier, diagnostics
+
+
+def open_cache(config: Config) -> Store | None:
+    """The build cache of `config`, or None without one (CacheError: it may not be used)."""
+    return open_store(config.cache, config.source, config.out) if config.cache is not None else None
+
+
+def checked(config: Config, store: Store | None) -> tuple[Dossier | None, list[Diagnostic], dict[str, str]]:
+    """check(), from and into the cache `store`; also returns each article's cache key."""
     ENVIRONMENTS.clear()  # a layouts/ folder may have appeared since the last build
     with stage("read annotations.yaml"):
-        doc, diagnostics = read_annotations(config.source)          # annotations.yaml, with positions
+        loaded = load_annotations(config.source, store)             # with positions, validated; or cached
+    annotations, diagnostics = loaded.annotations, list(loaded.diagnostics)
     diagnostics += layouts_problems(config)                         # a layouts/ that leads elsewhere
-    with stage("validate annotations"):
-        annotations = validate_annotations(doc, diagnostics)        # schema and dates
     if config.base_url:
         site = dataclasses.replace(annotations.site, base_url=config.base_url.rstrip("/") + "/")
         annotations = dataclasses.replace(annotations, site=site)
     paths, problems = list_markdown(config.source, ARTICLES_DIR)
     diagnostics += problems
-    shared = ArticleInputs(config.source, annotations_by_article(annotations), alias_index(annotations),
-                           {e.id: e.name for e in annotations.entities.values()})
     with stage("articles"):
-        prepared = map_chunks(prepare_articles, paths, shared, refs=annotations.annotations)  # on every core
+        prepared, keys = resolve_articles(config.source, paths, annotations, loaded.by_article, store)
     resolved = {}
     for article, problems in prepared:
         diagnostics += problems
@@ -82,12 +107,12 @@ def check(config: Config) -> tuple[Dossier | None, list[Diagnostic]]:
             resolved[article.article.slug] = article
     inputs = Inputs(annotations, {slug: r.article for slug, r in resolved.items()}, load_pages(config.source, diagnostics))
     with stage("cross-check and assemble"):
-        if doc is not None and isinstance(doc.value, dict):     # else every id would look dangling
+        if loaded.readable:                                         # else every id would look dangling
             diagnostics += cross_check(inputs)                      # ids exist and are unique
         dossier, problems = assemble(inputs, resolved)              # order, timeline, backlinks
     problems += drift.compare(drift.read_lock(config.source), dossier)  # what moved since the lock
     diagnostics = sort_diagnostics(diagnostics + problems)
-    return (None if has_errors(diagnostics, config.strict) else dossier), diagnostics
+    return (None if has_errors(diagnostics, config.strict) else dossier), diagnostics, keys
 
 
 @dataclass(frozen=True)
@@ -98,21 +123,75 @@ class ArticleInputs:
     by_article: dict[str, list[Annotation]]
     aliases: AliasIndex
     entity_names: dict[str, str]
+    store: Store | None = None
+    """Where resolutions are kept (the workers write them)."""
+    hashes: tuple[dict[str, str], str] = ({}, "")
+    """For the cache keys: each article's annotations' hash, and the entities' hash."""
+
+
+def resolve_articles(source: Path, paths: list[str], annotations: Annotations, hashes: dict[str, str],
+                     store: Store | None) -> tuple[list[tuple[ResolvedArticle | None, list[Diagnostic]]], dict[str, str]]:
+    """Each article resolved, in the order of `paths`: from the cache when it has the
+    resolution, the others on every core (and kept). Also: slug → the resolution's cache key."""
+    by_article = annotations_by_article(annotations)
+    shared = ArticleInputs(source, by_article, alias_index(annotations), {e.id: e.name for e in annotations.entities.values()},
+                           store, (hashes, entities_hash(annotations) if store is not None else ""))
+    results: list = [None] * len(paths)
+    keys: dict[str, str] = {}
+    todo = []
+    for n, relpath in enumerate(paths):
+        slug = relpath.rsplit("/", 1)[-1][: -len(".md")]
+        data = read_article(source, relpath) if store is not None else None
+        if data is not None:
+            entry = article_key(relpath, data, hashes.get(slug, NO_ANNOTATIONS), shared.hashes[1])
+            results[n] = cached_resolution(store, entry, by_article.get(slug, []))
+            if results[n] is not None:
+                keys[slug] = entry
+                continue
+        todo.append(n)
+    done = map_chunks(prepare_and_keep, [paths[n] for n in todo], shared, refs=annotations.annotations)  # on every core
+    for n, (outcome, entry) in zip(todo, done):
+        results[n] = outcome
+        if entry is not None:
+            keys[outcome[0].article.slug] = entry
+            store.used.add(store.entry_path("articles", entry))
+    return results, keys
+
+
+def prepare_and_keep(shared: ArticleInputs, relpaths: list[str]) -> list[tuple[tuple, str | None]]:
+    """prepare_articles, each resolution without problems kept in the cache; (outcome, its key
+    or None)."""
+    out = []
+    for relpath in relpaths:
+        data, problems = read_markdown_bytes(shared.source, relpath)
+        if data is None:
+            out.append(((None, problems), None))
+            continue
+        outcome = prepare_article(shared, relpath, data)
+        resolved, diagnostics = outcome
+        entry = None
+        if shared.store is not None and resolved is not None and not any(d.location.path != relpath for d in diagnostics):
+            slug = resolved.article.slug
+            entry = article_key(relpath, data, shared.hashes[0].get(slug, NO_ANNOTATIONS), shared.hashes[1])
+            keep_resolution(shared.store, entry, resolved, diagnostics, shared.by_article.get(slug, []))
+        out.append((outcome, entry))
+    return out
 
 
 def prepare_articles(shared: ArticleInputs, relpaths: list[str]) -> list[tuple[ResolvedArticle | None, list[Diagnostic]]]:
     """Load, validate and resolve each article file: everything that needs only the article."""
-    results = []
-    for relpath in relpaths:
-        file, diagnostics = load_markdown_file(shared.source, relpath)
-        article = validate_article(file, diagnostics) if file is not None else None
-        if article is None:
-            results.append((None, diagnostics))
-            continue
-        resolved, problems = resolve_article(article, shared.by_article.get(article.slug, []), shared.aliases,
-                                             shared.entity_names)
-        results.append((resolved, diagnostics + problems))
-    return results
+    return [prepare_article(shared, relpath) for relpath in relpaths]
+
+
+def prepare_article(shared: ArticleInputs, relpath: str, data: bytes | None = None) -> tuple[ResolvedArticle | None, list[Diagnostic]]:
+    """One article file (or its bytes, `data`) loaded, validated and resolved."""
+    file, diagnostics = load_markdown_file(shared.source, relpath, data)
+    article = validate_article(file, diagnostics) if file is not None else None
+    if article is None:
+        return None, diagnostics
+    resolved, problems = resolve_article(article, shared.by_article.get(article.slug, []), shared.aliases,
+                                         shared.entity_names)
+    return resolved, diagnostics + problems
 
 
 def load_pages(source: Path, diagnostics: list[Diagnostic]) -> dict:
@@ -168,22 +247,60 @@ DATA_FILES = Page("", "", {"data files": True})
 """A work item standing for the feeds and data files, rendered beside the pages."""
 
 
-def write_pages(shared: tuple, pages: list[Page]) -> list[str]:
-    """Render pages (and, for DATA_FILES, the feeds and data) into the staging folder;
-    runs in the worker processes."""
-    dossier, layouts, folder, page_urls = shared
-    env = environment(tuple(layouts))
+@dataclass(frozen=True)
+class Writing:
+    """What the workers that write the pages share."""
+
+    dossier: Dossier
+    layouts: list[Path]
+    folder: Path
+    page_urls: list[str]
+    store: Store | None = None
+    keys: PageKeys | None = None
+
+
+@dataclass(frozen=True)
+class Written:
+    """One page written."""
+
+    path: str
+    digest: str
+    """cache.digest of its bytes."""
+    indexable: bool
+    """It has an element the search index would index on its own (search.INDEXABLE)."""
+    used: tuple[str, ...] = ()
+    """The cache files it came from or went to."""
+    reused: bool = False
+    """It came from the cache."""
+
+
+def write_pages(shared: Writing, pages: list[Page]) -> list[Written]:
+    """Render pages, or take them from the cache (and, for DATA_FILES, make the feeds and
+    data) into the staging folder; runs in the worker processes."""
+    d, store, keys = shared.dossier, shared.store, shared.keys
+    env = environment(tuple(shared.layouts))
     written = []
     for page in pages:
         if page is DATA_FILES or page == DATA_FILES:
-            for path, content in publish.outputs(dossier, page_urls):
-                (folder / path).write_text(content, encoding="utf-8")
+            shares = DataShares(store, keys) if keys is not None else article_data
+            for path, content in publish.outputs(d, shared.page_urls, shares):
+                (shared.folder / path).write_text(content, encoding="utf-8")
+            written.append(Written("", "", False, tuple(getattr(shares, "used", ()))))  # not a page: its cache files
             continue
         path = urls.output_path(page.url)
-        target = folder / path
+        target = shared.folder / path
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(render_page(env, dossier, page), encoding="utf-8")
-        written.append(path)
+        page_key = keys.of(d, page) if keys is not None else None
+        cached = page_entry(store, page_key) if page_key is not None else None
+        if cached is not None:
+            name, html = cached
+            target.write_bytes(html)
+        else:
+            html = render_page(env, d, page).encode("utf-8")
+            target.write_bytes(html)
+            name = keep_page(store, page_key, html, target) if page_key is not None else digest(html)
+        used = (store.entry_path("pages", page_key), store.blob_path(name)) if page_key is not None else ()
+        written.append(Written(path, name, INDEXABLE.search(html) is not None, used, cached is not None))
     return written
 
 
@@ -199,26 +316,40 @@ def heaviest_first(pages: list[Page]) -> list[Page]:
 
 
 def build(config: Config) -> BuildResult:
-    """Check, render and atomically write the site to config.out."""
-    dossier, diagnostics = check(config)
+    """Check, render and atomically write the site to config.out (with the build cache of
+    config.cache, if any: see reuse.py)."""
+    try:
+        store = open_cache(config)
+    except CacheError as exc:
+        return BuildResult(None, [error(Location(str(config.cache)), str(exc))])
+    dossier, diagnostics, resolution_keys = checked(config, store)
     if dossier is None:
         return BuildResult(None, diagnostics)
     try:
         guard_output(config.out, config.source)
         pages = plan_pages(dossier)                                 # every page: URL, template, context
         files = plan_outputs(dossier, pages)                        # every output path, once
+        keys = PageKeys(dossier, layout_dirs(config), resolution_keys) if store is not None else None
         with staging(config.out) as folder:                         # temp folder, swapped in at the end
             copy_static([d / "static" for d in reversed(layout_dirs(config))], folder)
             write_files(files.files, folder)
             with stage("pages, feeds and data"):                    # HTML and data files, on every core
-                shared = (dossier, layout_dirs(config), folder, [page.url for page in pages])
+                shared = Writing(dossier, layout_dirs(config), folder, [page.url for page in pages], store, keys)
                 written = map_chunks(write_pages, [DATA_FILES] + heaviest_first(pages), shared)
+            used = [path for page in written for path in page.used]  # the cache files they came from
+            written = [page for page in written if page.path]       # the pages alone
             if config.search:
                 with stage("search index"):
-                    index_site(folder)                              # Pagefind over the finished pages
+                    used += index_site(folder, written, store)      # Pagefind over the finished pages
     except TemplateProblem as problem:
         return BuildResult(None, diagnostics + [problem.diagnostic])
     except OutputError as exc:
         return BuildResult(None, diagnostics + [error(Location(str(config.out)), str(exc))])
     drift.write_lock(config.source, dossier)                        # fingerprints for the next check
-    return BuildResult(dossier, diagnostics, len(written))
+    if store is not None:
+        with stage("cache"):
+            store.used.update(used)
+            reused = sum(page.reused for page in written)
+            store.counts["pages"] = [reused, len(written) - reused]  # the workers' lookups, counted here
+            store.sweep()                                           # what the last two builds did not use
+    return BuildResult(dossier, diagnostics, len(written), store)

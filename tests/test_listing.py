@@ -233,6 +233,28 @@ def test_a_citation_that_moves_references_to_other_parts_matches_a_cold_build(sm
     assert tree_bytes(tmp_path / "served") == tree_bytes(built(tmp_path, {}, "cold"))
 
 
+def test_with_the_build_cache_pages_an_edit_did_not_touch_follow_references_to_their_new_parts(
+        small_parts, monkeypatch, tmp_path):
+    """A cached article page links a reference to the part that shows it: when a citation moves
+    references to other parts, a page taken from the cache would link to the old part."""
+    monkeypatch.setattr(listing, "CITERS_SHOWN", 50)
+    monkeypatch.setattr(listing, "REFERENCES_WEIGHT", 18)
+    source = write_files(tmp_path / "dossier", long_dossier())
+    cache = tmp_path / "cache"
+    first = build(Config(source=source, out=tmp_path / "first", base_url=BASE_URL, search=False, cache=cache))
+    assert first.ok
+    before = dict(listing.layout(first.dossier).placed)
+    yaml = source / "annotations.yaml"
+    text = yaml.read_text(encoding="utf-8")
+    old = "note: Checked 0-1. A second sentence.\n    cite: [r1]"
+    assert old in text
+    yaml.write_text(text.replace(old, old.replace("[r1]", "[r0, r1, r2, r3, r4]")), encoding="utf-8")
+    second = build(Config(source=source, out=tmp_path / "second", base_url=BASE_URL, search=False, cache=cache))
+    assert second.ok
+    assert listing.layout(second.dossier).placed != before, "the edit moved references to other parts"
+    assert tree_bytes(tmp_path / "second") == tree_bytes(built(tmp_path, {}, "cold"))
+
+
 def test_an_annotation_that_splits_the_claims_index_matches_a_cold_build(small_parts, monkeypatch, tmp_path):
     monkeypatch.setattr(listing, "CLAIMS_PER_PAGE", 36)  # exactly the notes there are: one page
     files = long_dossier()

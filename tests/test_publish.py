@@ -28,6 +28,7 @@ from dossier.site import Config, build
 BASE = "https://example.github.io/dossier/"
 DATA = Path(__file__).parent / "data"
 SCHEMA = ROOT / "dossier" / "schema" / "dossier.schema.json"
+LINE_SCHEMA = ROOT / "dossier" / "schema" / "dossier-line.schema.json"
 VNU = ROOT / "tests" / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 WORKFLOWS = [ROOT / ".github" / "workflows" / "pages.yml", ROOT / ".github" / "workflows" / "check.yml"]
 IN_CI = bool(os.environ.get("CI") or os.environ.get("GITHUB_ACTIONS"))
@@ -248,6 +249,27 @@ def test_dossier_json_validates_against_its_schema(data):
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator.check_schema(schema)
     jsonschema.Draft202012Validator(schema).validate(data)
+
+
+def test_dossier_jsonl_holds_dossier_json_s_articles_and_annotations_one_article_a_line(site, data):
+    """dossier.jsonl (JSON Lines, for programs that stream): each line an article and its
+    annotations, as dossier.json has them, valid against dossier-line.schema.json."""
+    jsonschema = pytest.importorskip("jsonschema")
+    from referencing import Registry, Resource
+    line_schema = json.loads(LINE_SCHEMA.read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(line_schema)
+    whole = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    registry = Registry().with_resource(whole["$id"], Resource.from_contents(whole))
+    validator = jsonschema.Draft202012Validator(line_schema, registry=registry)
+    text = (site / "dossier.jsonl").read_text(encoding="utf-8")
+    assert text.endswith("\n") and "\n\n" not in text
+    lines = [json.loads(line) for line in text.splitlines()]
+    for line in lines:
+        validator.validate(line)
+    assert [line["article"] for line in lines] == data["articles"]
+    assert [a for line in lines for a in line["annotations"]] == data["annotations"]
+    assert all(a["article"] == line["article"]["slug"] for line in lines for a in line["annotations"])
+    assert any(len(line["annotations"]) > 1 for line in lines)
 
 
 def test_dossier_schema_describes_every_property():

@@ -297,11 +297,22 @@
   });
 
   status.textContent = "Loading the search index…";
+  // A large site's index is in several bundles (shards): the first is bundle/, the others are
+  // listed in its dossier-shards.json, and Pagefind merges them into one search.
+  var options = { baseUrl: siteBase, excerptLength: 26, ranking: { pageLength: 0.3 } };
   import(bundle.href + "pagefind.js").then(function (module) {
     pagefind = module;
-    return pagefind.options({ baseUrl: siteBase, excerptLength: 26, ranking: { pageLength: 0.3 } });
+    return pagefind.options(options);
   }).then(function () {
     return pagefind.init();
+  }).then(function () {
+    return fetch(new URL("dossier-shards.json", bundle).href).then(function (response) {
+      return response.ok ? response.json() : { merge: [] };
+    }).then(function (shards) {
+      return Promise.all((shards.merge || []).map(function (path) {
+        return pagefind.mergeIndex(new URL(path, bundle).href, options);
+      }));
+    });
   }).then(function () {
     return pagefind.filters();
   }).then(function (available) {
