@@ -108,8 +108,7 @@ def run_annotate(args) -> int:
     if len(result.spans) > 1:
         print(f"the quote occurs {len(result.spans)} times; each stub below picks one with a prefix or suffix — keep the "
               "one you mean", file=sys.stderr)
-    print("
-".join(result.stubs), end="")
+    print("\n".join(result.stubs), end="")
     return 0
 
 
