@@ -14,7 +14,8 @@ fresh subprocess with wall time and peak memory of its whole process tree:
   check        `python build.py check --source SRC`;
   serve        (unless --skip-serve) `python build.py serve`, then the time from saving
                an edit (article body, annotation note, template) until the article's
-               page on disk shows it; 7 edits of each kind, median and max.
+               page on disk shows it, with a stand-in browser that has that page open;
+               20 edits of each kind, median and p100 (the slowest).
 
 The engine is a black box: only its command line and its output folder are used.
 See bench/README.md for how to read the figures.
@@ -354,6 +355,99 @@ class Server:
             self._log.close()
 
 
+class Browser(threading.Thread):
+    """A stand-in for a browser with the edited page open: it speaks livereload's protocol
+    over the server's WebSocket (hello, then `info` with the page's URL, as livereload.js
+    does) and notes when each `reload` arrives and whether the page on disk then had the
+    edit's token. A minimal RFC 6455 client: text frames only, masked as clients must."""
+
+    def __init__(self, port: int, path: str, page: Path):
+        super().__init__(daemon=True)
+        self.page, self.token = page, ""
+        self.reloads: list[tuple[float, bool]] = []
+        """(perf_counter when a reload arrived, whether the page on disk had the token then)."""
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        key = secrets.token_bytes(16).hex()[:22] + "=="
+        self.sock.sendall(f"GET /livereload HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+                          f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+                          f"Origin: http://127.0.0.1:{port}\r\n\r\n".encode())
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = self.sock.recv(4096)
+            if not chunk:
+                raise OSError("serve closed the live-reload WebSocket during the handshake")
+            head += chunk
+        if not head.startswith(b"HTTP/1.1 101"):
+            raise OSError(f"serve refused the live-reload WebSocket: {head[:80]!r}")
+        self.buffer = head.split(b"\r\n\r\n", 1)[1]
+        self.sock.settimeout(None)
+        self.send({"command": "hello", "protocols": ["http://livereload.com/protocols/official-7"]})
+        if self.receive().get("command") != "hello":
+            raise OSError("serve did not answer livereload's hello")
+        self.send({"command": "info", "plugins": {}, "url": f"http://127.0.0.1:{port}/{path}"})
+        self.start()
+
+    def send(self, message: dict) -> None:
+        payload, mask = json.dumps(message).encode(), secrets.token_bytes(4)
+        length = bytes([0x80 | len(payload)]) if len(payload) < 126 else bytes([0xFE]) + len(payload).to_bytes(2, "big")
+        self.sock.sendall(bytes([0x81]) + length + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+
+    def _read(self, n: int) -> bytes:
+        while len(self.buffer) < n:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise EOFError
+            self.buffer += chunk
+        data, self.buffer = self.buffer[:n], self.buffer[n:]
+        return data
+
+    def receive(self) -> dict:
+        """The next text message (server frames are unmasked; control frames are skipped)."""
+        while True:
+            first, second = self._read(2)
+            length = second & 0x7F
+            if length == 126:
+                length = int.from_bytes(self._read(2), "big")
+            elif length == 127:
+                length = int.from_bytes(self._read(8), "big")
+            payload = self._read(length)
+            if first & 0x0F == 0x8:
+                raise EOFError
+            if first & 0x0F == 0x1:
+                return json.loads(payload)
+
+    def run(self) -> None:
+        try:
+            while True:
+                if self.receive().get("command") == "reload":
+                    at = time.perf_counter()
+                    try:
+                        shown = bool(self.token) and self.token.encode() in self.page.read_bytes()
+                    except OSError:
+                        shown = False
+                    self.reloads.append((at, shown))
+        except (EOFError, OSError, ValueError):
+            pass
+
+    def first_reload_after(self, started: float, wait: float) -> tuple[float, bool] | None:
+        """(seconds from `started` to the first reload after it, whether the page had the token
+        then), waiting up to `wait` seconds for it; None if none came."""
+        deadline = time.perf_counter() + wait
+        while True:
+            later = [r for r in list(self.reloads) if r[0] >= started]
+            if later:
+                return later[0][0] - started, later[0][1]
+            if time.perf_counter() > deadline:
+                return None
+            time.sleep(0.005)
+
+    def close(self) -> None:
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
 def write_text(path: Path, text: str) -> None:
     """Save like an editor that writes in place: truncate, write, close."""
     with open(path, "w", encoding="utf-8") as f:
@@ -468,6 +562,7 @@ def bench_serve(src: Path, out: Path, logs: Path, slug: str, reps: int, spacing:
                 edit_timeout: float, start_timeout: float) -> dict:
     result: dict = {"slug": slug, "reps": reps}
     page = out / "articles" / slug / "index.html"
+    result["load_avg_start"] = os.getloadavg()
     with Server(src, out, logs / "serve.log") as server:
         result["startup_s"], served = server.wait_ready(start_timeout)
         on_disk = (out / "index.html").read_bytes() if (out / "index.html").is_file() else b""
@@ -480,10 +575,12 @@ def bench_serve(src: Path, out: Path, logs: Path, slug: str, reps: int, spacing:
                 raise TimeoutError(f"serve answers but {page} does not exist")
             time.sleep(0.05)
         time.sleep(settle)
+        browser = Browser(server.port, f"articles/{slug}/", page)  # the edited page is the one open
         last_edit = last_seen = 0.0
         for edit_class in (ArticleEdit, AnnotationEdit, TemplateEdit):
             edit = edit_class(src, slug)
             times: list[float | None] = []
+            reloads: list[float | None] = []
             for rep in range(reps):
                 if rep >= 2 and all(t is None for t in times):
                     print(f"    serve {edit.kind:<10} giving up after {rep} timeouts", file=sys.stderr, flush=True)
@@ -493,17 +590,28 @@ def bench_serve(src: Path, out: Path, logs: Path, slug: str, reps: int, spacing:
                 if pause > 0:
                     time.sleep(pause)
                 token = "zq" + secrets.token_hex(5)
+                browser.token = token
                 edit.apply(token)
                 last_edit = time.perf_counter()
                 latency = wait_for_token(page, token, last_edit, edit_timeout, server)
                 last_seen = time.perf_counter()
                 times.append(latency)
+                reload = browser.first_reload_after(last_edit, 2.0 if latency is not None else 0)
+                reloads.append(reload[0] if reload else None)
+                if reload and not reload[1]:
+                    result.setdefault("reload_before_page", []).append(f"{edit.kind} {token}")
                 shown = "timeout" if latency is None else f"{latency * 1000:.0f} ms"
-                print(f"    serve {edit.kind:<10} {token}: {shown}", file=sys.stderr, flush=True)
+                told = "no reload" if reload is None else f"reload at {reload[0] * 1000:.0f} ms" + (
+                    "" if reload[1] else " (BEFORE the page was on disk)")
+                print(f"    serve {edit.kind:<10} {token}: {shown}, {told}  (load {os.getloadavg()[0]:.2f})",
+                      file=sys.stderr, flush=True)
             result[edit.kind] = times
+            result[f"{edit.kind}_reload"] = reloads
+        browser.close()
         time.sleep(settle)
         result["rss_end_mb"] = server.rss_mb()
         server.ensure_alive()
+    result["load_avg_end"] = os.getloadavg()
     log = server.log_text()
     result["log"] = str(server.log_path)
     result["log_rebuilds"] = len(re.findall(r"(?im)^.*\brebuil\w*\b.*\d.*$", log))
@@ -534,9 +642,16 @@ def bench_one(n: int, args) -> dict:
     def say(message: str) -> None:
         print(f"[N={n}] {message}", file=sys.stderr, flush=True)
 
-    say(f"generating {n} articles into {src}")
-    gen = run_measured([sys.executable, str(GENERATE), str(src), "--articles", str(n), "--seed", str(args.seed)],
-                       logs / "generate")
+    if args.dossier:  # a dossier generated before: a copy, as serve's edits change it
+        say(f"copying {args.dossier} into {src}")
+        fresh(src)
+        gen = run_measured(["cp", "-r", str(Path(args.dossier).resolve()), str(src)], logs / "generate")
+        (src / "annotations.lock").unlink(missing_ok=True)
+        (src / "layouts" / "article.html").unlink(missing_ok=True)  # a template edit of an earlier run
+    else:
+        say(f"generating {n} articles into {src}")
+        gen = run_measured([sys.executable, str(GENERATE), str(src), "--articles", str(n), "--seed", str(args.seed)],
+                           logs / "generate")
     if not gen.ok:
         raise RuntimeError(f"bench/generate.py failed (exit {gen.returncode}):\n{tail(gen.stderr)}")
     r["generate_s"] = gen.wall_s
@@ -568,6 +683,8 @@ def bench_one(n: int, args) -> dict:
                    "tree_processes": max(x.tree_processes for x in runs), "stderr_tail": tail(best.stderr, 3)}
         return best
 
+    if args.skip_builds:
+        timed = lambda *_: None  # noqa: E731  (serve only: no floor, builds or check)
     floor_out = base / "out-floor"
     floor = timed("floor", [sys.executable, str(Path(__file__).resolve()), "--_floor", str(src), str(floor_out),
                             str(args.processes)], floor_out)
@@ -604,6 +721,8 @@ def bench_one(n: int, args) -> dict:
                     r["failures"].append(f"serve: {missed} of {len(r['serve'][kind])} {kind} edits never reached "
                                          f"the page within {edit_timeout:.0f}s"
                                          + (" (gave up on the rest)" if r["serve"].get(f"{kind}_gave_up") else ""))
+            for edit in r["serve"].get("reload_before_page", []):
+                r["failures"].append(f"serve: the browser was told to reload before the edited page was on disk ({edit})")
             served, on_disk = r["serve"]["home_served_bytes"], r["serve"]["home_file_bytes"]
             if served < on_disk:  # the live-reload script makes the served page a little longer, never shorter
                 r["failures"].append(f"serve: GET / returned {served} bytes but index.html has {on_disk} (truncated)")
@@ -667,6 +786,7 @@ def _rss(r: dict) -> str:
 
 
 def _serve(r: dict, kind: str) -> str:
+    """Median / p100 (the slowest edit) in ms."""
     if "serve" not in r:
         return "–" if r.get("skip_serve") else "FAIL"
     times = r["serve"].get(kind) or []
@@ -690,9 +810,9 @@ COLUMNS = [
     ("pages/s", lambda r: f"{r['pages_per_s']:.0f}" if "pages_per_s" in r else "–"),
     ("check (s)", lambda r: _s(r, "check")),
     ("peak RSS MB (1 proc / tree)", _rss),
-    ("serve article ms (med / max)", lambda r: _serve(r, "article")),
-    ("serve annotation ms (med / max)", lambda r: _serve(r, "annotation")),
-    ("serve template ms (med / max)", lambda r: _serve(r, "template")),
+    ("serve article ms (med / p100)", lambda r: _serve(r, "article")),
+    ("serve annotation ms (med / p100)", lambda r: _serve(r, "annotation")),
+    ("serve template ms (med / p100)", lambda r: _serve(r, "template")),
 ]
 EXTRA_ROWS = [
     ("generate (s, not counted)", lambda r: f"{r['generate_s']:.2f}"),
@@ -705,6 +825,11 @@ EXTRA_ROWS = [
     ("serve start-up (s)", lambda r: f"{r['serve']['startup_s']:.2f}" if "serve" in r else "–"),
     ("serve RSS at end MB (tree)", lambda r: f"{r['serve']['rss_end_mb']:.0f}" if "serve" in r else "–"),
     ("serve rebuilds logged", lambda r: str(r["serve"]["log_rebuilds"]) if "serve" in r else "–"),
+    *[(f"serve {kind} edit → reload ms (med / p100)", lambda r, k=f"{kind}_reload": _serve(r, k))
+      for kind in ("article", "annotation", "template")],
+    ("serve load avg (1 min) start / end",
+     lambda r: "{:.2f} / {:.2f}".format(r["serve"]["load_avg_start"][0], r["serve"]["load_avg_end"][0])
+     if "serve" in r else "–"),
 ]
 LINEAR = [("floor", "floor"), ("cold build", "build"), ("cold build, no search", "nosearch"), ("check", "check")]
 
@@ -787,7 +912,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="processes for the floor (default os.cpu_count(), as the build)")
     parser.add_argument("--repeat", type=int, default=1, help="run floor, builds and check R times; report the median")
     parser.add_argument("--skip-serve", action="store_true", help="skip the serve latency measurements")
-    parser.add_argument("--serve-reps", type=int, default=7, help="edits of each kind (default 7)")
+    parser.add_argument("--skip-builds", action="store_true", help="skip the floor, the builds and check (serve only)")
+    parser.add_argument("--dossier", metavar="DIR",
+                        help="use a copy of this generated dossier instead of generating one (N must match its size)")
+    parser.add_argument("--serve-reps", type=int, default=20, help="edits of each kind (default 20)")
     parser.add_argument("--serve-spacing", type=float, default=1.5, help="seconds between two edits (default 1.5)")
     parser.add_argument("--serve-settle", type=float, default=0.5,
                         help="at least this many seconds after a change showed before the next edit (default 0.5)")
