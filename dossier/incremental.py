@@ -25,12 +25,13 @@ What a `Session` guarantees, and the mechanism behind each promise:
   forgets the digests of the files a child will write, so this process never skips one of them
   as unchanged, and `epoch` (bumped by every build) tells whether the child's work still
   counts when it ends. `lock` guards `written` and `stale` against the finisher's thread.
-- **A template edit shows in the open page first.** A template does not change the dossier:
-  after an edit of layouts/ alone, following a good build, nothing is checked again; the pages
-  the browsers show (`open_pages`, which serve learns from livereload) are rendered with the
-  new templates and written, the browsers showing them reload, and every other page is left
-  `stale` for `finish`. (Templates change how pages look, not which pages exist: only the
-  pages follow later, never a page that should be deleted.)
+- **When every page changes, the open ones first.** After a template edit, an entity edit or
+  any edit that every page may show, only the pages the browsers show (`open_pages`, which
+  serve learns from livereload) and those the edit touches as an article or annotation edit
+  would are written by the build; every other page is left `stale` for `finish` (a page the
+  site no longer has is still deleted at once). A template does not change the dossier: after an edit of layouts/ alone, following
+  a good build, nothing is checked again (`_rebuild_templates`). A build stopped by newer
+  edits leaves the pages it wrote stale too: they show a dossier no build finished with.
 """
 from __future__ import annotations
 
@@ -43,6 +44,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import drift, publish, urls
+from .coverage import figures
 from .diagnostics import Diagnostic, Location, error
 from .load import ANNOTATIONS_FILE, ARTICLES_DIR
 from .model import Dossier
@@ -84,6 +86,8 @@ class Session(Rechecker):
         """Whether the last good build is what the dossier's files say now (the templates aside)."""
         self.diagnostics: list[Diagnostic] = []
         """The warnings of the last good build."""
+        self.figured: tuple = (None, {})
+        """(dossier, its coverage.figures), for the newest dossier they were needed for."""
 
     # ---- building -----------------------------------------------------------------------
 
@@ -162,10 +166,16 @@ class Session(Rechecker):
                     written = self._write(dossier, pages, True, folder)
                     written += sum(self._put(path, content, folder) for path, content in others.items())
             else:
-                wanted = pages if full else affected_pages(previous, dossier, pages)
+                touched_pages = affected_pages(previous, dossier, pages, self._figures(previous) != self._figures(dossier))
+                wanted = pages if full else touched_pages
                 if defer:
                     wanted = [page for page in wanted if page.url not in LIST_PAGES]
-                written = self._write(dossier, wanted, full, self.config.out)
+                if defer and full:  # every page may change: those the edit touches and the open ones now
+                    now = self.open_pages() | {page.url for page in touched_pages}
+                    with self.lock:
+                        self.stale |= {page.url for page in wanted if page.url not in now}
+                    wanted = [page for page in wanted if page.url in now]
+                written = self._write(dossier, wanted, full, self.config.out, stoppable=True)
                 written += sum(self._put(path, content, self.config.out) for path, content in others.items())
                 self._remove_stale({urls.output_path(page.url) for page in pages} | set(others) | set(publish.OUTPUTS))
         except TemplateProblem as problem:
@@ -179,6 +189,12 @@ class Session(Rechecker):
         if not defer:
             drift.write_lock(self.config.source, dossier)
         return BuildResult(dossier, diagnostics, max(1, written))
+
+    def _figures(self, dossier: Dossier) -> dict[str, str]:
+        """coverage.figures of the dossier, kept for the newest one: the next build's previous."""
+        if self.figured[0] is not dossier:
+            self.figured = (dossier, figures(dossier))
+        return self.figured[1]
 
     def finish(self) -> int:
         """Bring the pages left stale, the list pages and the data files up to date with the last
@@ -278,15 +294,24 @@ class Session(Rechecker):
         if written and self.on_early_write is not None:
             self.on_early_write({page.url for page in pages})
 
-    def _write(self, dossier: Dossier, pages: list[Page], full: bool, out: Path) -> int:
+    def _write(self, dossier: Dossier, pages: list[Page], full: bool, out: Path, stoppable: bool = False) -> int:
         """Render `pages` and write those whose bytes changed (on every core when there are
-        many), the open ones first, then the articles; they are no longer stale."""
+        many), the open ones first, then the articles; they are no longer stale. When
+        `stoppable`, newer edits stop it between two pages (Superseded): the pages it wrote
+        are then stale, as they show a dossier no build finished with."""
         if full:
             copy_static([d / "static" for d in reversed(layout_dirs(self.config))], out)
         showing = self.open_pages()
         ordered = sorted(pages, key=lambda p: (p.url not in showing, p.template != "article.html"))
         if len(ordered) < MIN_PARALLEL:
-            written = sum(self._put(path, html, out) for path, html in _render((dossier, layout_dirs(self.config)), ordered))
+            written, done = 0, set()
+            for page in ordered:
+                if stoppable and self.superseded.is_set():
+                    with self.lock:
+                        self.stale |= done
+                    raise Superseded
+                written += sum(self._put(path, html, out) for path, html in _render((dossier, layout_dirs(self.config)), [page]))
+                done.add(page.url)
         else:
             with self.lock:
                 known = dict(self.written)

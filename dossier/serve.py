@@ -24,12 +24,14 @@ mechanism below exists for one promise:
 - **No pause for the garbage collector.** The server keeps millions of objects (the dossier,
   its caches); a full collection of them takes seconds, and Python starts one whenever the
   objects that survived collections since the last one reach a quarter of those that survived
-  it — every few rebuilds. After each rebuild the rebuild's own garbage is collected (cheap:
-  it is the only part of the heap the collector sees) and everything left is frozen
-  (`gc.freeze`), so collections never walk the long-lived heap again. That is safe because a
-  rebuild leaves no reference cycles (templates.py, parallel.py, confine.py): what a later
-  rebuild drops is freed by reference counting, frozen or not (tests/test_serve.py holds a
-  rebuild to ~0 cyclic garbage). `DOSSIER_TIMINGS=1` logs every full collection.
+  it — every few rebuilds. So the collector does not run during a rebuild; after it, the
+  rebuild's own garbage is collected (cheap: it is the only part of the heap the collector
+  sees) and everything left is frozen (`gc.freeze`), so no collection walks the long-lived
+  heap again. That is safe because a rebuild leaves no reference cycles (templates.py,
+  parallel.py, confine.py, link.py, yamltree.py): what a later rebuild drops is freed by
+  reference counting, frozen or not, and nothing waits in a cycle for the collector
+  (tests/test_incremental.py and tests/test_serve.py hold a rebuild to none).
+  `DOSSIER_TIMINGS=1` logs every full collection and what each rebuild left.
 - **Only this machine's browsers may read the preview** (its `Host` checks, against DNS
   rebinding), and a file is read whole before it is sent: preview_app.py, the web side.
 """
@@ -110,6 +112,7 @@ class Rebuilder:
         self.reloaded = set()
         self.session.busy.set()  # before the finish is stopped, so it cannot start again meanwhile
         self.indexer.cancel()  # the edited pages first; the lists and the index after
+        gc.disable()  # collections wait for the end (settle_heap): see the module's docstring
         try:
             result = self.session.build(changed, defer=True)
         except Superseded:
@@ -120,6 +123,7 @@ class Rebuilder:
             return False
         finally:
             settle_heap(self.log)
+            gc.enable()
         self.builds += 1
         for d in result.diagnostics:
             self.log(d.format())

@@ -6,7 +6,6 @@ time; a page left out would differ from a cold build, which tests/test_increment
 from __future__ import annotations
 
 from . import urls
-from .coverage import figures
 from .model import Dossier
 from .render import Page
 
@@ -23,8 +22,9 @@ def structure_changed(old: Dossier, new: Dossier) -> bool:
             or old.pages != new.pages or list(old.articles) != list(new.articles))
 
 
-def affected_pages(old: Dossier, new: Dossier, pages: list[Page]) -> list[Page]:
-    """The pages an edit of articles or annotations can change."""
+def affected_pages(old: Dossier, new: Dossier, pages: list[Page], figures_changed: bool) -> list[Page]:
+    """The pages an edit of articles or annotations can change; `figures_changed`: whether the
+    figures content pages may state (coverage.figures) changed."""
     changed = {slug for slug, r in new.articles.items() if old.articles.get(slug) != r}
     changed |= {slug for slug in new.articles if bottom_line(old, slug) != bottom_line(new, slug)}
     entities, claims = set(), set()
@@ -44,7 +44,7 @@ def affected_pages(old: Dossier, new: Dossier, pages: list[Page]) -> list[Page]:
             changed |= (tellers[0] | tellers[1]) & set(new.articles)
     wanted = set(LIST_PAGES) | {urls.article(s) for s in changed} | {urls.entity(e) for e in entities} \
         | {urls.claim(c) for c in claims}
-    if figures(old) != figures(new):  # content pages may state them
+    if figures_changed:  # content pages may state them
         wanted |= {urls.page(slug) for slug in new.pages}
     return [page for page in pages if page.url in wanted]
 

@@ -353,3 +353,87 @@ def test_a_rebuild_leaves_no_reference_cycles(dossier, kind):
     finally:
         gc.enable()
     assert found < 10, f"the rebuild left {found} objects in reference cycles"
+
+
+def test_an_entity_edit_writes_the_pages_it_touches_and_leaves_the_rest_to_finish(dossier):
+    """Every page may show an entity's name: the build writes the open page and those the
+    edit touches as an annotation edit would, and leaves the others stale for finish."""
+    source, session, tmp_path = dossier
+    session.open_pages = lambda: {"entities/lucy-guo/"}
+    edit(source / "annotations.yaml", "    name: Lucy Guo\n", "    name: Lucy W. Guo\n")
+    assert session.build({"annotations.yaml"}, defer=True).ok
+    assert "Lucy W. Guo" in read(session, "entities/lucy-guo/")  # the open page
+    other = "entities/scale-ai/"  # it names her among its founders
+    assert "Lucy W. Guo" not in read(session, other) and other in session.stale
+    session.finish()
+    assert "Lucy W. Guo" in read(session, other)
+    assert not session.stale
+    assert_same_as_cold(source, session, tmp_path)
+
+
+def test_a_rebuild_superseded_while_writing_leaves_what_it_wrote_stale(dossier, monkeypatch):
+    """Newer edits stop a rebuild between two pages; the pages it wrote show a dossier no build
+    finished with, so they stay stale until a finish writes them again."""
+    import dossier.incremental as incremental
+    from dossier.incremental import Superseded
+    source, session, tmp_path = dossier
+    original = incremental._render
+    calls = []
+
+    def render_then_edit(shared, pages):  # an edit is saved while the first page after the early one renders
+        calls.append(pages)
+        if len(calls) == 2:
+            session.superseded.set()
+        return original(shared, pages)
+
+    monkeypatch.setattr(incremental, "_render", render_then_edit)
+    edit(source / "annotations.yaml", "A row of hashtags from the scraped page", "A row of hashtags, scraped")
+    with pytest.raises(Superseded):
+        session.build({"annotations.yaml"}, defer=True)
+    assert len(session.stale) == 1  # one page was written before it stopped
+    monkeypatch.setattr(incremental, "_render", original)
+    session.superseded.clear()
+    edit(source / "annotations.yaml", "A row of hashtags, scraped", "A row of hashtags from the scraped page")
+    assert session.build({"annotations.yaml"}, defer=True).ok  # the edit undone: no page differs from before
+    session.finish()
+    assert_same_as_cold(source, session, tmp_path)
+
+
+def test_newer_edits_do_not_wait_for_a_long_step_of_the_check(dossier, monkeypatch):
+    """The steps of the check that cannot stop half-way (assemble, …) run on a thread of their
+    own: a rebuild superseded during one stops at once, and leaves the step to end alone."""
+    import threading
+    import dossier.recheck as recheck
+    from dossier.incremental import Superseded
+    source, session, tmp_path = dossier
+    entered, release, ended = threading.Event(), threading.Event(), threading.Event()
+    original = recheck.assemble
+
+    def long_assemble(*args):
+        entered.set()
+        release.wait(30)
+        ended.set()
+        return original(*args)
+
+    monkeypatch.setattr(recheck, "assemble", long_assemble)
+    edit(source / "content/articles/gig-workers-left-behind.md", "Most of these people", "Most of these many people")
+    outcome = []
+
+    def rebuild() -> None:
+        try:
+            session.build({"content/articles/gig-workers-left-behind.md"}, defer=True)
+        except Superseded:
+            outcome.append("superseded")
+
+    thread = threading.Thread(target=rebuild)
+    thread.start()
+    assert entered.wait(30)
+    session.superseded.set()
+    thread.join(30)
+    assert outcome == ["superseded"] and not ended.is_set()  # it stopped while the step still ran
+    release.set()
+    monkeypatch.setattr(recheck, "assemble", original)
+    session.superseded.clear()
+    assert session.build({"content/articles/gig-workers-left-behind.md"}, defer=True).ok
+    session.finish()
+    assert_same_as_cold(source, session, tmp_path)
