@@ -24,10 +24,10 @@ mechanism below exists for one promise:
 - **No pause for the garbage collector.** The server keeps millions of objects (the dossier,
   its caches); a full collection of them takes seconds, and Python starts one whenever the
   objects that survived collections since the last one reach a quarter of those that survived
-  it — every few rebuilds. So the collector does not run during a rebuild; after it, the
-  rebuild's own garbage is collected (cheap: it is the only part of the heap the collector
-  sees) and everything left is frozen (`gc.freeze`), so no collection walks the long-lived
-  heap again. That is safe because a rebuild leaves no reference cycles (templates.py,
+  it — every few rebuilds. So the collector does not run while edits come; after a quiet
+  second, what the rebuilds left is collected (cheap: it is the only part of the heap the
+  collector sees) and everything left is frozen (`gc.freeze`), so no collection walks the
+  long-lived heap again. That is safe because a rebuild leaves no reference cycles (templates.py,
   parallel.py, confine.py, link.py, yamltree.py): what a later rebuild drops is freed by
   reference counting, frozen or not, and nothing waits in a cycle for the collector
   (tests/test_incremental.py and tests/test_serve.py hold a rebuild to none).
@@ -112,7 +112,6 @@ class Rebuilder:
         self.reloaded = set()
         self.session.busy.set()  # before the finish is stopped, so it cannot start again meanwhile
         self.indexer.cancel()  # the edited pages first; the lists and the index after
-        gc.disable()  # collections wait for the end (settle_heap): see the module's docstring
         try:
             result = self.session.build(changed, defer=True)
         except Superseded:
@@ -121,9 +120,6 @@ class Rebuilder:
             self.log(f"internal error while rebuilding: {type(exc).__name__}: {exc}; still serving the last good site")
             self.indexer.request()
             return False
-        finally:
-            settle_heap(self.log)
-            gc.enable()
         self.builds += 1
         for d in result.diagnostics:
             self.log(d.format())
@@ -143,12 +139,14 @@ class Rebuilder:
 
 
 def settle_heap(log=print) -> None:
-    """After a rebuild: collect its garbage, then freeze what is left, so no collection walks
-    the long-lived heap again (see the module's docstring). The collection sees only what was
-    made since the last freeze, so it costs what the rebuild made, not the size of the dossier."""
+    """After a quiet second: collect what the rebuilds since the last call left, freeze the
+    rest, so no collection walks the long-lived heap again, and let the collector run until
+    the next rebuild (see the module's docstring). The collection sees only what was made
+    since the last freeze, so it costs what the rebuilds made, not the size of the dossier."""
     started = time.perf_counter()
     found = gc.collect()
     gc.freeze()
+    gc.enable()
     if os.environ.get("DOSSIER_TIMINGS"):
         log(f"  heap: {found} unreachable objects collected in {(time.perf_counter() - started) * 1000:.0f} ms; "
             f"{gc.get_freeze_count()} frozen")
@@ -294,14 +292,23 @@ def serve(config: Config, host: str = "127.0.0.1", port: int = 8000) -> int:
 
     def builder() -> None:
         """Rebuild after each burst of edits, one build at a time, off the IOLoop (which
-        keeps serving pages and reloading browsers meanwhile)."""
+        keeps serving pages and reloading browsers meanwhile). The collector is held off
+        from the first rebuild of a burst of edits to a quiet second after the last one,
+        when the heap is settled (settle_heap), so it never delays an edit."""
         while True:
+            with wake:
+                if not pending and not gc.isenabled():
+                    wake.wait(QUIET)
+                settle = not pending and not gc.isenabled()
+            if settle:
+                settle_heap(log)
             with wake:
                 while not pending:
                     wake.wait()
                 batch = set(pending)
                 pending.clear()
                 rebuilder.session.superseded.clear()
+            gc.disable()
             if rebuilder.rebuild(batch) is None:  # superseded: redo its edits with the newer ones
                 with wake:
                     pending.update(batch)
@@ -309,7 +316,9 @@ def serve(config: Config, host: str = "127.0.0.1", port: int = 8000) -> int:
     # Watch before the first build, so an edit saved while it runs is not lost.
     thread = threading.Thread(target=watch, args=(config.source, changed, stop), daemon=True)
     thread.start()
+    gc.disable()
     rebuilder.rebuild()
+    settle_heap(log)
     threading.Thread(target=builder, daemon=True).start()
     config.out.mkdir(parents=True, exist_ok=True)
     app = make_app(config.out, host, port, lambda: rebuilder.session.dossier)
