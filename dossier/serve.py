@@ -24,14 +24,15 @@ mechanism below exists for one promise:
 - **No pause for the garbage collector.** The server keeps millions of objects (the dossier,
   its caches); a full collection of them takes seconds, and Python starts one whenever the
   objects that survived collections since the last one reach a quarter of those that survived
-  it — every few rebuilds. So the collector does not run while edits come; after a quiet
-  second, what the rebuilds left is collected (cheap: it is the only part of the heap the
+  it — every few rebuilds. So the collector does not run while rebuilds follow one another;
+  once no edit waits, what they left is collected (cheap: it is the only part of the heap the
   collector sees) and everything left is frozen (`gc.freeze`), so no collection walks the
-  long-lived heap again. That is safe because a rebuild leaves no reference cycles (templates.py,
-  parallel.py, confine.py, link.py, yamltree.py): what a later rebuild drops is freed by
-  reference counting, frozen or not, and nothing waits in a cycle for the collector
-  (tests/test_incremental.py and tests/test_serve.py hold a rebuild to none).
-  `DOSSIER_TIMINGS=1` logs every full collection and what each rebuild left.
+  long-lived heap again. What a later rebuild drops is freed by reference counting, frozen or
+  not; only a reference cycle would stay, and a rebuild leaves none (templates.py,
+  parallel.py, confine.py, link.py and yamltree.py make none; tests/test_incremental.py and
+  tests/test_serve.py hold a rebuild to that). The collection before each freeze is there for
+  what a dossier's own templates may make. `DOSSIER_TIMINGS=1` logs every full collection
+  and what the rebuilds left.
 - **Only this machine's browsers may read the preview** (its `Host` checks, against DNS
   rebinding), and a file is read whole before it is sent: preview_app.py, the web side.
 """
@@ -139,10 +140,10 @@ class Rebuilder:
 
 
 def settle_heap(log=print) -> None:
-    """After a quiet second: collect what the rebuilds since the last call left, freeze the
-    rest, so no collection walks the long-lived heap again, and let the collector run until
-    the next rebuild (see the module's docstring). The collection sees only what was made
-    since the last freeze, so it costs what the rebuilds made, not the size of the dossier."""
+    """Once no edit waits: collect what the rebuilds since the last call left, freeze the rest,
+    so no collection walks the long-lived heap again, and let the collector run until the next
+    rebuild (see the module's docstring). The collection sees only what was made since the
+    last freeze, so it costs what the rebuilds made, not the size of the dossier."""
     started = time.perf_counter()
     found = gc.collect()
     gc.freeze()
@@ -293,12 +294,10 @@ def serve(config: Config, host: str = "127.0.0.1", port: int = 8000) -> int:
     def builder() -> None:
         """Rebuild after each burst of edits, one build at a time, off the IOLoop (which
         keeps serving pages and reloading browsers meanwhile). The collector is held off
-        from the first rebuild of a burst of edits to a quiet second after the last one,
-        when the heap is settled (settle_heap), so it never delays an edit."""
+        while rebuilds follow one another, and the heap settled (settle_heap) as soon as no
+        edit waits: right after the browsers reloaded, while the next edit is being written."""
         while True:
             with wake:
-                if not pending and not gc.isenabled():
-                    wake.wait(QUIET)
                 settle = not pending and not gc.isenabled()
             if settle:
                 settle_heap(log)
