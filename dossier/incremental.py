@@ -79,7 +79,9 @@ class Session(Rechecker):
         self.open_pages: Callable[[], set[str]] = set
         """The URLs of the pages the browsers show (set by serve): written first."""
         self.stale: set[str] = set()
-        """URLs of pages on disk that are behind the templates: left for `finish`."""
+        """URLs of pages on disk that may differ from what the last good build and the
+        templates make (left so by a template or entity edit, or by a build stopped half-way):
+        written by `finish`, or by the next build that renders them."""
         self.epoch = 0
         """Counts builds started: a finish handed off before the last one no longer counts."""
         self.current = False
@@ -93,9 +95,9 @@ class Session(Rechecker):
 
     def build(self, changed: set[str] | None = None, defer: bool = False) -> BuildResult:
         """Rebuild after `changed` (paths relative to the source; None: anything may have).
-        With `defer`, the pages that list the whole dossier and the data files (and, after a
-        template edit, the pages no browser shows) are left for `finish`, which serve runs in
-        the background so the next edit need not wait."""
+        With `defer`, the pages that list the whole dossier and the data files (and, after an
+        edit every page may show, the pages no browser shows and the edit does not touch) are
+        left for `finish`, which serve runs in the background so the next edit need not wait."""
         templates_only = bool(changed) and all(p.startswith("layouts/") for p in changed)
         full = (changed is None or self.dossier is None
                 or any(p.startswith("layouts/") or p.endswith("/") for p in changed))  # a template, or a folder
@@ -141,9 +143,10 @@ class Session(Rechecker):
         fresh = previous is None or not marked(self.config.out)
         if yaml_changed or self.annotations is None:
             self.load_annotations()
-        if not full and not fresh and before is not None:
-            self._write_edited_first(previous, before, changed)
-        if changed is None or any(p.endswith("/") and not p.startswith("layouts/") for p in changed):
+        folders = changed is None or any(p.endswith("/") and not p.startswith("layouts/") for p in changed)
+        if not fresh and not folders and before is not None:  # (full, then, means templates changed too)
+            self._write_edited_first(previous, before, changed, self.open_pages() if full else set())
+        if folders:
             self.unchecked = None  # look at every file
         elif self.unchecked is not None:
             self.unchecked |= {p for p in changed if not p.startswith("layouts/")}
@@ -247,9 +250,10 @@ class Session(Rechecker):
         self.lock = threading.Lock()
         self.busy = threading.Event()
 
-    def _write_edited_first(self, previous: Dossier, before, changed: set[str]) -> None:
-        """Put the edited articles' pages on disk before the rest of the rebuild, when they
-        resolve cleanly on their own (the full check that follows may still refuse the build)."""
+    def _write_edited_first(self, previous: Dossier, before, changed: set[str], showing: set[str]) -> None:
+        """Put the edited articles' pages (and the pages `showing`, when templates changed too)
+        on disk before the rest of the rebuild, when they resolve cleanly on their own (the
+        full check that follows may still refuse the build)."""
         annotations = self.annotations
         if any(d.level == "error" for d in self.annotation_problems) or annotations.entities != before.entities:
             return  # let the full check report it, or re-render everything
@@ -264,7 +268,7 @@ class Session(Rechecker):
                 now, then = {id(a) for a in new}, {id(a) for a in old}
                 slugs |= {a.article for a in new if id(a) not in then}
                 slugs |= {a.article for a in old if id(a) not in now}
-        if not slugs or len(slugs) > 8:
+        if not (slugs or showing) or len(slugs) > 8:
             return
         by_article: dict[str, list] = {slug: [] for slug in slugs}  # just these articles: a full grouping costs more
         for annotation in annotations.annotations:
@@ -287,6 +291,8 @@ class Session(Rechecker):
             articles[slug] = resolved
             pages.append(Page(urls.article(slug), "article.html", {"slug": slug}))
         provisional = dataclasses.replace(previous, articles=articles)
+        if showing:
+            pages += [page for page in plan_pages(provisional) if page.url in showing and page not in pages]
         try:
             written = self._write(provisional, pages, False, self.config.out)
         except (TemplateProblem, KeyError):

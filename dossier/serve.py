@@ -129,7 +129,7 @@ class Rebuilder:
             behind = len(self.session.stale)
             self.log(f"rebuilt ({what}) in {(time.perf_counter() - started) * 1000:.0f} ms"
                      + (f"; {behind} more pages follow in the background" if behind else ""))
-            later = self.session.stale  # each browser once, when its page is on disk
+            later = set(self.session.stale)  # each browser once, when its page is on disk
             self.reload(lambda page: page not in self.reloaded and page not in later)
             self.indexer.request()
         else:

@@ -437,3 +437,23 @@ def test_newer_edits_do_not_wait_for_a_long_step_of_the_check(dossier, monkeypat
     assert session.build({"content/articles/gig-workers-left-behind.md"}, defer=True).ok
     session.finish()
     assert_same_as_cold(source, session, tmp_path)
+
+
+def test_a_template_saved_with_an_article_writes_it_and_the_open_page_before_the_check(dossier, monkeypatch):
+    """An edit of templates and content together is checked in full; the edited article's page
+    and the open page are written first all the same, with the new templates."""
+    import dossier.recheck as recheck
+    source, session, tmp_path = dossier
+    events = []
+    original = recheck.cross_check
+    monkeypatch.setattr(recheck, "cross_check", lambda inputs: events.append("check") or original(inputs))
+    session.open_pages = lambda: {"entities/scale-ai/"}
+    session.on_early_write = lambda pages: events.append(
+        (pages, "<!-- v1 -->" in read(session, "articles/gig-workers-left-behind/")))
+    own_article_template(source, "<!-- v1 -->")
+    edit(source / "content/articles/gig-workers-left-behind.md", "Most of these people", "Most of these many people")
+    assert session.build({"layouts/", "layouts/article.html", "content/articles/gig-workers-left-behind.md"},
+                         defer=True).ok
+    assert events[:2] == [({"articles/gig-workers-left-behind/", "entities/scale-ai/"}, True), "check"]
+    session.finish()
+    assert_same_as_cold(source, session, tmp_path)
