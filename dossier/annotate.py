@@ -12,7 +12,7 @@ from .link import AliasIndex, build_alias_index, find_mentions
 from .load import ARTICLES_DIR, load_dossier
 from .model import Span
 from .resolve import parsed_body
-from .validate import validate
+from .validate import PLACEHOLDER_NOTE, validate
 
 VERDICT_CHOICES = "accurate | mostly-accurate | mixed | unsupported | misleading | inaccurate | outdated"
 
@@ -26,7 +26,7 @@ def stub(article: str, quote: str, ann_id: str, entities: list[str], context: tu
     if context:
         lines.append(f"    {context[0]}: {_yaml_string(context[1])}")
     lines += ["    kind: fact-check", f"    verdict:  # choose one: {VERDICT_CHOICES}",
-              "    note: >-", "      What is right, what is wrong, and what the evidence is.",
+              "    note: >-", f"      {PLACEHOLDER_NOTE}",
               "    cite: []  # ids under references:"]
     if entities:
         lines.append(f"    entities: [{', '.join(entities)}]")

@@ -3,27 +3,22 @@ claims, entities, relations, events, references, sources, articles and pages add
 or changed — against a git ref or a folder.
 
 compare() is pure: two versions of a dossier in, the changes and the problems out (an edited
-article body, a verdict changed without a corrections-log entry); report.py turns them into
-Markdown; snapshot.py reads the two versions. run_diff() is the edge: it reads, compares,
-prints and exits.
+article body, a verdict changed without a corrections-log entry, a new update dated before
+the base). snapshot.py reads the two versions, report.py turns the changes into Markdown, and
+diff.py is the command that reads, compares, prints and exits.
 """
 from __future__ import annotations
 
-import dataclasses
 import difflib
 import os
-import sys
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .diagnostics import Diagnostic, Location, error, has_errors, sort_diagnostics, warning
-from .load import ANNOTATIONS_FILE
-from .model import Anchor, Article, PartialDate
-from .render import TemplateProblem
-from .report import Report, against, render_markdown, render_stop
-from .snapshot import Stop, Version, load_version, locate_base, page_digests
+from .diagnostics import Diagnostic, Location, error, sort_diagnostics, warning
+from .model import Anchor, Article, PartialDate, Update
+
+if TYPE_CHECKING:  # the two versions are plain data; how they are read is snapshot.py's business
+    from .snapshot import Version
 
 SECTIONS: dict[str, tuple[str, ...]] = {
     "annotations": ("article", "field", "kind", "verdict", "quote", "prefix", "suffix", "anchor", "claim", "note", "cite",
@@ -41,8 +36,6 @@ SECTIONS: dict[str, tuple[str, ...]] = {
 }
 """Each section of the report and the fields compared in it, in report order."""
 SIGNS = "+-~"
-UNRESOLVED = "no quote positions, no pages"
-"""What is not compared when a side does not resolve."""
 
 
 @dataclass(frozen=True)
@@ -71,12 +64,25 @@ class BodyEdit:
 
 
 @dataclass(frozen=True)
+class Cited:
+    """A reference an item cites, as the report names it."""
+
+    id: str
+    title: str | None
+    """None when no reference has this id."""
+    url: str | None = None
+    """Where it can be read: its `url`, else its `archive` copy; None when it has neither."""
+
+
+@dataclass(frozen=True)
 class FieldChange:
     name: str
     """The field, or `anchor` (where the quote matched) or `body` (an article's text)."""
     old: Any
     """Plain values: text, ids, a tuple of them, ISO dates, (date, summary) updates, a Spot, a BodyEdit."""
     new: Any
+    cited: tuple[Cited, ...] = ()
+    """For a new verdict: the references the item now cites, the evidence the verdict rests on."""
 
 
 @dataclass(frozen=True)
@@ -94,10 +100,11 @@ class Change:
 
 # ---- comparing ----------------------------------------------------------------------------
 
-def compare(old: Version, new: Version) -> tuple[list[Change], list[Diagnostic]]:
+def compare(old: Version, new: Version, base_date: PartialDate | None = None) -> tuple[list[Change], list[Diagnostic]]:
     """Every difference a reader would notice, in report order, and the problems of the change:
-    an article body edited (a warning: evidence is immutable) and a verdict changed without a
-    new `updates` entry (an error)."""
+    an article body edited (a warning: evidence is immutable), a verdict changed without a new
+    `updates` entry (an error) and, when the base is a commit made on `base_date`, a new update
+    dated before it (a warning)."""
     changes: list[Change] = []
     problems: list[Diagnostic] = []
     before, after = _sections(old), _sections(new)
@@ -117,6 +124,8 @@ def compare(old: Version, new: Version) -> tuple[list[Change], list[Diagnostic]]
                 changes.append(Change(section, key, "~", now, fields))
             if section in ("annotations", "claims"):
                 problems += _verdict_problem(section, key, was, now)
+                if base_date:
+                    problems += _stale_updates(section, key, was, now, base_date)
             if section == "articles" and was.body != now.body:
                 problems.append(_evidence_problem(now, next(f.new for f in fields if f.name == "body")))
     order = {section: i for i, section in enumerate(SECTIONS)}
@@ -154,8 +163,16 @@ def _field_changes(section: str, was: Any, now: Any, old: Version, new: Version)
             if was.body != now.body:
                 fields.append(FieldChange(name, None, body_edit(was, now)))
         elif _value(was, name) != _value(now, name):
-            fields.append(FieldChange(name, _value(was, name), _value(now, name)))
+            cited = tuple(_cited(ref, new) for ref in now.cite) if name == "verdict" and now.verdict else ()
+            fields.append(FieldChange(name, _value(was, name), _value(now, name), cited))
     return tuple(fields)
+
+
+def _cited(ref: str, version: Version) -> Cited:
+    reference = version.annotations.references.get(ref)
+    if reference is None:
+        return Cited(ref, None)
+    return Cited(ref, reference.title, reference.url or reference.archive)
 
 
 def _value(item: Any, name: str) -> Any:
@@ -214,6 +231,35 @@ def _verdict_problem(section: str, key: str, was: Any, now: Any) -> list[Diagnos
                   "e.g. {date: YYYY-MM-DD, summary: what changed and why}")]
 
 
+def _stale_updates(section: str, key: str, was: Any, now: Any, base_date: PartialDate) -> list[Diagnostic]:
+    """New entries of the corrections log dated before the base commit: the change is newer
+    than that, so such a date was copied, not written on the day."""
+    what = "annotation" if section == "annotations" else "claim"
+    return [warning(update.location, f"the new update of {what} '{key}' is dated {update.date}, before the base "
+                                     f"commit ({base_date})", "date it the day of the change")
+            for update in _new_updates(was.updates, now.updates) if update.date.last < base_date.first]
+
+
+def _new_updates(old: tuple[Update, ...], new: tuple[Update, ...]) -> list[Update]:
+    """The entries of `new` that `old` does not have. An old entry reworded (the same date, a
+    new summary) is not new: as many of those are set aside as the log did not grow by."""
+    left = [(u.date, u.summary) for u in old]
+    unmatched = []
+    for update in new:
+        if (update.date, update.summary) in left:
+            left.remove((update.date, update.summary))
+        else:
+            unmatched.append(update)
+    old_dates = [u.date for u in old]
+    surplus = len(unmatched) - max(0, len(new) - len(old))
+    for update in list(unmatched):
+        if surplus > 0 and update.date in old_dates:
+            unmatched.remove(update)
+            old_dates.remove(update.date)
+            surplus -= 1
+    return unmatched
+
+
 def _evidence_problem(article: Article, edit: BodyEdit) -> Diagnostic:
     more = edit.passages - 1
     also = f" (and {more} more passage{'s' * (more != 1)})" if more else ""
@@ -267,109 +313,3 @@ def _squash(text: str) -> str:
 
 def _short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
-
-
-# ---- the command ----------------------------------------------------------------------------
-
-def run_diff(args) -> int:
-    """Compare the dossier at --source with BASE: the report on stdout (and in the GitHub job
-    summary), the problems on stderr as file:line lines; 1 on an error."""
-    try:
-        with tempfile.TemporaryDirectory(prefix="dossier-diff-") as tmp:
-            report = _compare_with_base(args.base, args.source, Path(tmp))
-    except Stop as stop:
-        commit = stop.base.commit if stop.base else None
-        if stop.base:
-            print(f"diff against {against(args.base, commit, markdown=False)}", file=sys.stderr)
-        for d in stop.details:
-            print(d.format(), file=sys.stderr)
-        print(f"error: {stop}", file=sys.stderr)
-        _append_summary(render_stop(args.base, str(stop), stop.details, stop.base is not None, commit))
-        return 1
-    print(f"diff against {against(report.base, report.commit, markdown=False)}", file=sys.stderr)
-    if args.strict:  # an edited article body fails too
-        report = dataclasses.replace(report, problems=[_promoted(d) for d in report.problems])
-    for who, errors, missing in report.broken:
-        shown = errors if who == "the dossier" else errors[:5]  # the base's: only enough to see why
-        for d in shown:
-            print(d.format(), file=sys.stderr)
-        first = f" (the first {len(shown)} above)" if len(shown) < len(errors) else ""
-        print(f"error: {who} does not build: {_count(errors, 'error')}{first}; compared only what could be "
-              f"loaded ({missing})", file=sys.stderr)
-    for d in report.problems:
-        print(d.format(), file=sys.stderr)
-    if report.problems:
-        print(f"{_count(_errors(report.problems), 'error')}, "
-              f"{_count([d for d in report.problems if d.level == 'warning'], 'warning')}", file=sys.stderr)
-    if os.environ.get("GITHUB_ACTIONS") == "true":  # the problems on the pull request's diff too
-        for d in report.problems:
-            print(d.github())
-    markdown = render_markdown(report)
-    print(markdown, end="")
-    _append_summary(markdown)
-    return 1 if report.broken or has_errors(report.problems) else 0
-
-
-def _count(items: list, noun: str) -> str:
-    return f"{len(items)} {noun}{'s' * (len(items) != 1)}"
-
-
-def _compare_with_base(base_name: str, source: Path, tmp: Path):
-    """Load both versions, render their pages when both build, and compare them."""
-    located = locate_base(base_name, source, tmp)
-    base = located.folder
-    new, new_dossier, new_diagnostics = load_version(source)
-    if new is None:
-        raise Stop(f"the dossier at {source} cannot be read (fix its {ANNOTATIONS_FILE} first)",
-                   _errors(new_diagnostics), located)
-    old, old_dossier, old_diagnostics = load_version(base)
-    if old is None:
-        raise Stop(f"the base ({base_name}) does not build, and its {ANNOTATIONS_FILE} cannot be read, "
-                   "so there is nothing to compare (compare against another ref)", _errors(old_diagnostics)[:5],
-                   located)
-    broken, notes = [], []
-    if located.shadowed:
-        notes.append(f"a folder named {base_name} exists too; it was not used: a git ref always comes first")
-    if old_dossier is None:
-        broken.append((f"the base ({base_name})", _errors(old_diagnostics), UNRESOLVED))
-    if new_dossier is None:
-        broken.append(("the dossier", _errors(new_diagnostics), UNRESOLVED))
-    if old_dossier is not None and new_dossier is not None:
-        try:
-            new = dataclasses.replace(new, pages=page_digests(new_dossier, source))
-        except TemplateProblem as problem:
-            broken.append(("the dossier", [problem.diagnostic], "no pages"))
-        else:
-            try:
-                old = dataclasses.replace(old, pages=page_digests(old_dossier, base))
-            except TemplateProblem as problem:  # its templates predate this version of Dossier: use today's
-                try:
-                    old = dataclasses.replace(old, pages=page_digests(old_dossier, source))
-                    notes.append("the base's templates do not render with this version of Dossier "
-                                 f"({problem.diagnostic.format()}), so its pages were rendered with the current "
-                                 "ones: template changes are not listed")
-                except TemplateProblem:
-                    notes.append(f"pages not compared: the base's templates do not render with this version of "
-                                 f"Dossier ({problem.diagnostic.format()})")
-    changes, problems = compare(old, new)
-    return Report(base_name, changes, problems, broken, notes, located.commit)
-
-
-def _errors(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
-    return [d for d in diagnostics if d.level == "error"]
-
-
-def _promoted(d: Diagnostic) -> Diagnostic:
-    return Diagnostic(d.location, "error", d.message, d.hint) if d.level == "warning" else d
-
-
-def _append_summary(markdown: str) -> None:
-    """In GitHub Actions, add the report to the job's summary page."""
-    path = os.environ.get("GITHUB_STEP_SUMMARY")
-    if not path:
-        return
-    try:
-        with open(path, "a", encoding="utf-8") as summary:
-            summary.write(markdown + "\n")
-    except OSError as exc:
-        print(f"warning: cannot append to GITHUB_STEP_SUMMARY ({path}): {exc.strerror or exc}", file=sys.stderr)

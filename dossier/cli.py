@@ -88,7 +88,7 @@ def main(argv: list[str], prog: str = "build.py") -> int:
             from .coverage import run_coverage
             return run_coverage(args)
         if command == "diff":
-            from .changes import run_diff
+            from .diff import run_diff
             return run_diff(args)
         problem = base_url_problem(args.base_url) if args.base_url is not None else None
         if problem:

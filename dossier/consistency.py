@@ -1,6 +1,7 @@
 """Facts in the annotation layer that contradict each other: a relation that ends before it
 begins, stakes in one entity that add up to more than 100%, an article copied before it was
-published, a republication older than its original, a claim nobody tells.
+published, a republication older than its original or that does not name it, a claim nobody
+tells.
 
 Partial dates (`2025`, `2025-06`) are ranges: a check fails only when every reading of the
 dates conflicts, so "since 2025-06, until 2025-06" is fine and "since 2025-07, until
@@ -10,12 +11,17 @@ from __future__ import annotations
 
 import re
 
-from .diagnostics import Diagnostic, error, warning
-from .model import Entity, Inputs, Relation
+from .anchor import normalise
+from .diagnostics import Diagnostic, error, notice, warning
+from .load import ARTICLES_DIR
+from .model import Article, Entity, Inputs, Relation
 
 SHARE_RE = re.compile(r"\s*(\d{1,3}(?:\.\d+)?)\s*%\s*")
 """A share the checks can add up: `49%`, `12.5 %`. Other wordings ("majority") are not summed."""
 BEFORE_ALL, AFTER_ALL = (0, 0, 0), (10000, 0, 0)
+SHARED_WORDS = 12
+"""A paragraph this long found word for word in another article marks that article as the one
+a republication copies (a shorter one may be a quotation both articles carry)."""
 
 
 def check_consistency(inputs: Inputs) -> list[Diagnostic]:
@@ -30,6 +36,7 @@ def check_consistency(inputs: Inputs) -> list[Diagnostic]:
                                  "swap 'since' and 'until', or correct the date that is wrong"))
         out += _overlapping_shares(entity)
     cycles = _republication_cycles(inputs)
+    originals = _likely_originals(inputs)
     for article in inputs.articles.values():
         if article.published and article.retrieved and article.published.first > article.retrieved.last:
             out.append(error(article.at("retrieved"),
@@ -39,6 +46,8 @@ def check_consistency(inputs: Inputs) -> list[Diagnostic]:
             out.append(error(article.at("republishes"),
                              f"'{article.slug}' republishes '{article.republishes}', which leads back to '{article.slug}'",
                              "only a copy names its original in 'republishes': remove it from the original"))
+        if article.kind == "republication" and not article.republishes:
+            out.append(_unnamed_original(article, originals.get(article.slug)))
         original = inputs.articles.get(article.republishes or "")
         if (original is not None and original is not article and article.published and original.published
                 and article.published.last < original.published.first):
@@ -52,6 +61,57 @@ def check_consistency(inputs: Inputs) -> list[Diagnostic]:
             out.append(warning(claim.location, f"claim '{claim.id}' is not told by any annotation",
                                f"add 'claim: {claim.id}' to each annotation whose quote states it, or remove the claim"))
     return out
+
+
+def _unnamed_original(article: Article, likely: tuple[Article, str] | None) -> Diagnostic:
+    """A republication that does not name the article it copies. When that article seems to be
+    in the dossier, claim pages count its words twice, as two publishers' (a warning); else the
+    publisher that copied it stands for the original, which the format cannot name (a notice)."""
+    if likely is not None:
+        original, why = likely
+        return warning(article.at("kind"),
+                       f"article '{article.slug}' is a republication and seems to copy '{original.slug}' ({why}), "
+                       "but does not name it in 'republishes:', so claim pages count the two as independent "
+                       "publishers", f"add 'republishes: {original.slug}'")
+    return notice(article.at("kind"),
+                  f"article '{article.slug}' is a republication that names no original in 'republishes:', so claim "
+                  f"pages count the publisher that copied it ('{article.source}') as the one that said it",
+                  f"when the original is found, add it to {ARTICLES_DIR}/ and name it in 'republishes:'; until "
+                  f"then, rate '{article.source}' as the copier it is and say in its rationale whose text it is")
+
+
+def _likely_originals(inputs: Inputs) -> dict[str, tuple[Article, str]]:
+    """For each republication that names no original, an article of the dossier it seems to
+    copy, and why: the same title, or a paragraph of SHARED_WORDS words or more found word for
+    word in it. One pass over the articles, and only when there is such a republication."""
+    copies = [a for a in inputs.articles.values() if a.kind == "republication" and not a.republishes]
+    if not copies:
+        return {}
+    where: dict[int, list[Article]] = {}
+    for article in inputs.articles.values():
+        for mark in {mark for mark, _ in _fingerprints(article)}:
+            where.setdefault(mark, []).append(article)
+    found = {}
+    for copy in copies:
+        for mark, why in _fingerprints(copy):
+            others = [a for a in where.get(mark, []) if a is not copy]
+            if others:  # an article that is no copy itself first
+                found[copy.slug] = (min(others, key=lambda a: (a.kind == "republication", a.slug)), why)
+                break
+    return found
+
+
+def _fingerprints(article: Article) -> list[tuple[int, str]]:
+    """Hashes of what a copy keeps of its original: the title, and each long paragraph."""
+    marks = [(hash(("title", normalise(article.title).casefold())), "the same title")]
+    offset = 0
+    for paragraph in article.body.split("\n\n"):
+        words = normalise(paragraph)
+        if words.count(" ") + 1 >= SHARED_WORDS:
+            line = article.body_line + article.body.count("\n", 0, offset)
+            marks.append((hash(("paragraph", words)), f"its paragraph at line {line} is there word for word"))
+        offset += len(paragraph) + 2
+    return marks
 
 
 def _republication_cycles(inputs: Inputs) -> set[str]:

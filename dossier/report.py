@@ -1,15 +1,17 @@
 """The `diff` report as Markdown: problems first, then a line of counts, then one section per
-kind of item. Pure: the changes (changes.py) in, text out."""
+kind of item. Pure: the changes in, text out; how they were found is changes.py's business."""
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from .diagnostics import Diagnostic
 
 if TYPE_CHECKING:
-    from .changes import Change, FieldChange
+    from .changes import Change, Cited, FieldChange
 
 TITLES = {"annotations": "Annotations", "claims": "Claims", "articles": "Articles", "assessments": "Assessments",
           "entities": "Entities",
@@ -22,7 +24,11 @@ PAGE_LIST = 50
 LABEL_FIELDS = {"verdict", "kind", "rating", "type", "field"}
 """Shown in bold, old → new."""
 PROSE_FIELDS = {"note", "summary", "rationale", "description"}
-"""Markdown paragraphs: only said to have changed."""
+"""Markdown paragraphs: shown as a word diff."""
+SUMMARY_LIMIT = 80
+"""Characters of text shown in the one-line summary of an added or removed item."""
+CONTEXT_WORDS = 4
+"""Unchanged words kept on each side of a change in a word diff; longer runs are cut with …."""
 ID_FIELDS = {"article", "source", "claim", "republishes", "cite", "entities"}
 CODE_FIELDS = {"url", "archive", "base_url", "wikidata", "language"}
 DATE_FIELDS = {"date", "since", "until", "accessed", "published", "retrieved", "updated"}
@@ -141,11 +147,11 @@ def _summary(section: str, item: Any) -> str:
     """What an added or removed item is, in a few words."""
     if section == "annotations":
         verdict = f" {_bold(item.verdict)}" if item.verdict else ""
-        return f"{_esc(item.kind)}{verdict} on {_quoted(item.quote)}"
+        return f"{_esc(item.kind)}{verdict} on {_quoted(item.quote, SUMMARY_LIMIT)}"
     if section == "claims":
-        return f"{_quoted(item.statement)}, {_bold(item.verdict)}"
+        return f"{_quoted(item.statement, SUMMARY_LIMIT)}, {_bold(item.verdict)}"
     if section == "articles":
-        return f"{_quoted(item.title)} ({_code(item.source)}, {_esc(item.kind)})"
+        return f"{_quoted(item.title, SUMMARY_LIMIT)} ({_code(item.source)}, {_esc(item.kind)})"
     if section == "entities":
         return f"{_esc(item.name)} ({_esc(item.type)})"
     if section == "relations":
@@ -154,9 +160,9 @@ def _summary(section: str, item: Any) -> str:
                  if getattr(relation, name)]
         return ", ".join(extra)
     if section == "events":
-        return f"{item.date.iso} {_quoted(item.title)}"
+        return f"{item.date.iso} {_quoted(item.title, SUMMARY_LIMIT)}"
     if section == "references":
-        return _quoted(item.title)
+        return _quoted(item.title, SUMMARY_LIMIT)
     if section == "sources":
         return f"{_esc(item.name)} ({_bold(item.rating)})"
     if section == "assessments":
@@ -180,13 +186,54 @@ def _field(f: FieldChange) -> str:
         removed = [f"update {date} {_quoted(summary)} removed" for date, summary in old if (date, summary) not in new]
         return "; ".join(added + removed) or "updates reordered"
     if name in PROSE_FIELDS:
-        return f"{name} {'added' if not old else 'removed' if not new else 'changed'}"
+        if not old or not new:
+            return f"{name} {'added' if not old else 'removed'}: {_quoted(new or old)}"
+        if old.split() == new.split():
+            return f"{name}: line breaks or spacing changed"
+        return f"{name}: “{word_diff(old, new)}”"
+    if name == "verdict" and new:
+        evidence = ", ".join(_cited(c) for c in f.cited) or "no reference"
+        return f"verdict {_value(name, old)} → {_value(name, new)}, citing {evidence}"
     if isinstance(new, tuple) or isinstance(old, tuple):
         old, new = old or (), new or ()
         parts = [f"+{_value(name, x)}" for x in new if x not in old]
         parts += [f"−{_value(name, x)}" for x in old if x not in new]
         return f"{name} {' '.join(parts)}" if parts else f"{name} reordered"
     return f"{name} {_value(name, old)} → {_value(name, new)}"
+
+
+def word_diff(old: str, new: str, context: int = CONTEXT_WORDS) -> str:
+    """`old` → `new` as one line of Markdown, word by word: ~~removed~~ **added**, with no more
+    than `context` unchanged words on each side of a change (the rest become …)."""
+    a, b = old.split(), new.split()
+    ops = difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+    parts = []
+    for n, (op, i1, i2, j1, j2) in enumerate(ops):
+        if op == "equal":
+            words = a[i1:i2]
+            head = 0 if n == 0 else context  # the words right after the change before this run
+            tail = 0 if n == len(ops) - 1 else context  # the words right before the next change
+            if len(words) > head + tail:
+                words = words[:head] + ["…"] + words[len(words) - tail:]
+            parts.append(" ".join(w if w == "…" else _esc(w) for w in words))
+            continue
+        if i2 > i1:
+            parts.append(f"~~{_esc(' '.join(a[i1:i2]))}~~")
+        if j2 > j1:
+            parts.append(f"**{_esc(' '.join(b[j1:j2]))}**")
+    return " ".join(parts)
+
+
+def _cited(cited: Cited) -> str:
+    """A reference a verdict rests on: its id, its title and its URL, when it has one."""
+    if cited.title is None:
+        return f"{_code(cited.id)} (not under references)"
+    url = f", <{quote(cited.url, safe=_URL_SAFE)}>" if cited.url else ""
+    return f"{_code(cited.id)} ({_quoted(cited.title)}{url})"
+
+
+_URL_SAFE = "/:?#[]@!$&'()*+,;=%~-._"
+"""What stays as it is in a URL written as a Markdown autolink (<, > and spaces are encoded)."""
 
 
 def _value(name: str, value: Any) -> str:
@@ -213,8 +260,10 @@ def _esc(text: Any) -> str:
     return _SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
 
 
-def _quoted(text: str) -> str:
-    return f"“{_esc(_short(' '.join(text.split()), 80))}”"
+def _quoted(text: str, limit: int | None = None) -> str:
+    """Text in quotation marks, on one line; cut at `limit` characters when one is given."""
+    text = " ".join(text.split())
+    return f"“{_esc(_short(text, limit) if limit else text)}”"
 
 
 def _bold(text: str) -> str:

@@ -131,6 +131,7 @@ class Place:
 def _anchor_problem(place: Place, other: Place, annotation: Annotation, match: anchoring.Match) -> Diagnostic:
     where = annotation.quote_location
     searchable, text = place.search, place.search.text
+    quote = f"the quote of annotation '{annotation.id}'"
     if len(match.candidates) > 1:
         lines = [place.line_of(s.start) for s in match.candidates]
         picks = []
@@ -143,27 +144,27 @@ def _anchor_problem(place: Place, other: Place, annotation: Annotation, match: a
         if has_context and not any(anchoring.has_context(searchable, s, annotation.prefix, annotation.suffix)
                                    for s in match.candidates):
             what = "is found, but never with this prefix/suffix; it occurs"
-        return error(where, f"the quote {what} {len(match.candidates)} times in {place.name} "
+        return error(where, f"{quote} {what} {len(match.candidates)} times in {place.name} "
                             f"(lines {', '.join(map(str, lines))})",
                      "add a prefix or suffix to pick one: " + "; ".join(picks) if picks else "quote more words to make it unique")
     if len(match.candidates) == 1:
         line = place.line_of(match.candidates[0].start)
-        return error(where, f"the quote is in {place.name} (line {line}) but not with this prefix/suffix",
+        return error(where, f"{quote} is in {place.name} (line {line}) but not with this prefix/suffix",
                      "fix or remove 'prefix'/'suffix': they must be the words right before/after the quote")
     elsewhere = anchoring.find_quote(other.search, annotation.quote)
     if elsewhere:  # quoted from the title as if from the body, or the other way round
         fix = "add 'field: title'" if annotation.field != "title" else "remove 'field: title'"
-        return error(where, f"the quote is not in {place.name}, but it is in {other.name} (line "
+        return error(where, f"{quote} is not in {place.name}, but it is in {other.name} (line "
                             f"{other.line_of(elsewhere[0].start)})", f"{fix} to anchor it there")
     if len(annotation.quote) > len(text):
-        return error(where, f"the quote is longer than the whole text of {place.name}",
+        return error(where, f"{quote} is longer than the whole text of {place.name}",
                      "quote only the words the note is about")
     nearest = anchoring.nearest_passage(text, annotation.quote)
     if nearest is None:
-        return error(where, f"the quote is not in {place.name}", "copy the exact words from the article")
+        return error(where, f"{quote} is not in {place.name}", "copy the exact words from the article")
     line = place.line_of(nearest.span.start)
     passage = " ".join(text[nearest.span.start:nearest.span.end].split())
-    return error(where, f"the quote is not in {place.name}; the nearest passage (line {line}) is \"{passage}\"",
+    return error(where, f"{quote} is not in {place.name}; the nearest passage (line {line}) is \"{passage}\"",
                  f"{nearest.difference}: copy the article's exact words")
 
 

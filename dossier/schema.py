@@ -110,7 +110,7 @@ def _describe(err: jsonschema.ValidationError, doc: YamlDoc, name: str) -> list[
     if kind == "required":
         missing = err.message.split("'")[1]
         description = _description(err, missing)
-        where = f" in {_item_name(path)}" if path else ""
+        where = f" in {_item_label(doc, path)}" if path else ""
         return [error(doc.at(path), f"missing required field '{missing}'{where}",
                       f"add '{missing}:' — {description[0].lower() + description[1:]}" if description else f"add '{missing}:'")]
     if kind == "propertyNames":
@@ -118,7 +118,7 @@ def _describe(err: jsonschema.ValidationError, doc: YamlDoc, name: str) -> list[
     if "x-message" in schema and kind in ("pattern", "not", "minimum", "maximum"):
         value = err.instance
         if kind == "not":
-            return [error(doc.at(path + ("verdict",)), f"{_item_name(path)} {schema['x-message']}", schema.get("x-hint", ""))]
+            return [error(doc.at(path + ("verdict",)), f"{_item_label(doc, path)} {schema['x-message']}", schema.get("x-hint", ""))]
         if "propertyNames" in err.absolute_schema_path and len(path) >= 2:  # a key: "source '../x' is not a valid id"
             what = SINGULAR.get(str(path[-2]), str(path[-2]))
             return [error(doc.at(path), f"{what} '{value}' {schema['x-message']}", schema.get("x-hint", ""))]
@@ -136,6 +136,8 @@ def _describe(err: jsonschema.ValidationError, doc: YamlDoc, name: str) -> list[
             return [error(doc.at(path), f"{field} is empty", f"choose one of {', '.join(options)}")]
         return [error(doc.at(path), f"{field} must be one of {', '.join(options)}; '{_as_written(err.instance)}' is not",
                       did_you_mean(str(_as_written(err.instance)), options) or "write one of these values exactly")]
+    if kind == "minItems" and path[-1:] == ("cite",):
+        return [_empty_cite(doc, path)]
     if kind == "minItems":
         return [error(doc.at(path), f"{field} must list at least {schema['minItems']} item", "add a reference id")]
     if kind == "minLength":
@@ -191,7 +193,7 @@ def _owner_above(doc, name: str, path: tuple, key: str, schema: dict) -> str | N
         last = next((n for n in reversed(range(len(container))) if isinstance(container[n], dict)), None)
     else:
         return None
-    return None if last is None else _item_label(path + (section, last))
+    return None if last is None else _item_label(doc, path + (section, last))
 
 
 def _last_item(container: dict, keys: list, fields: dict) -> str | None:
@@ -209,7 +211,7 @@ def _not_an_item(doc, path: tuple, value: Any, schema: dict) -> Diagnostic:
     found = "empty" if value is None else _type_of(value)
     where = doc.at(path)
     if isinstance(item, int):
-        return error(where, f"{_item_label(path)} must be a mapping of fields ({needed}), not {found}",
+        return error(where, f"{_item_label(doc, path)} must be a mapping of fields ({needed}), not {found}",
                      f"write its fields after the '- ', one per line, e.g. '- {(required or ['…'])[0]}: …'")
     container = _value_at(doc, path[:-1])
     siblings, at = _key_order(container)
@@ -290,10 +292,26 @@ def _resolved(schema: dict, name: str) -> dict:
     return load_schema(name)["definitions"][definition] if found else schema
 
 
-def _item_label(path: tuple) -> str:
-    """`entity 'meta'`, `annotation 3`, `relation 2 of entity 'meta'`."""
-    label = _item_name(path)
-    return f"{label} of {_item_name(path[:2])}" if len(path) > 2 else label
+def _item_label(doc, path: tuple) -> str:
+    """The item at `path` as a message names it, with the item it belongs to: `annotation
+    'deal-price'`, `relation 'investor → meta' of entity 'scale-ai'`, `update 2 (2025-09-01) of
+    claim 'stake'`, `event 3 ('The deal is announced')`. By position only when it has no id."""
+    label = _item_name(path, _value_at(doc, path))
+    return f"{label} of {_item_label(doc, path[:-2])}" if len(path) > 2 else label
+
+
+def _empty_cite(doc, path: tuple) -> Diagnostic:
+    """`cite: []`: a list of evidence that names none (as `annotate`'s stub leaves it)."""
+    owner = path[:-1]
+    item = _value_at(doc, owner)
+    needed = owner[:1] == ("claims",) or (owner[:1] == ("annotations",) and isinstance(item, dict)
+                                          and item.get("kind") == "fact-check")
+    references = _value_at(doc, ("references",))
+    example = next(iter(references), "ref-id") if isinstance(references, dict) else "ref-id"
+    fix = f"write the ids of the references under 'references:' that support it, e.g. cite: [{example}]"
+    what = "a claim" if owner[:1] == ("claims",) else "a fact check"
+    return error(doc.at(path), f"'cite' of {_item_label(doc, owner)} lists no reference",
+                 fix + (f"; {what} needs at least one" if needed else ", or remove 'cite:'"))
 
 
 TYPE_HINTS = {"string": "write the text after the colon; put it in quotes if it starts with [ or { or contains ': '",
@@ -338,14 +356,39 @@ SINGULAR = {"sources": "source", "entities": "entity", "references": "reference"
             "aliases": "alias", "disclosures": "disclosure"}
 
 
-def _item_name(path: tuple) -> str:
-    """`annotation 3`, `entity 'meta'`… for messages about a whole item."""
+def _item_name(path: tuple, item: Any) -> str:
+    """`annotation 'deal-price'`, `entity 'meta'`, `event 3 ('The deal')`, `annotation 3` (no id)…
+    for messages about a whole item; `item` is its value, read for its id or what tells it apart."""
     if not path:
         return "the document"
-    if len(path) >= 2:
-        section = SINGULAR.get(str(path[-2]), str(path[-2]))
-        return f"{section} {path[-1] + 1}" if isinstance(path[-1], int) else f"{section} '{path[-1]}'"
-    return f"'{path[-1]}'"
+    if len(path) == 1:
+        return f"'{path[-1]}'"
+    section = SINGULAR.get(str(path[-2]), str(path[-2]))
+    if not isinstance(path[-1], int):
+        return f"{section} '{path[-1]}'"
+    fields = item if isinstance(item, dict) else {}
+
+    def text(name: str) -> str:
+        value = fields.get(name)
+        return " ".join(str(value).split()) if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+
+    if text("id"):
+        return f"{section} '{text('id')}'"
+    if section == "relation" and text("type") and text("target"):
+        return f"relation '{text('type')} → {text('target')}'"
+    if section == "relation":
+        detail = f"type '{text('type')}'" if text("type") else f"target '{text('target')}'" if text("target") else ""
+    elif section == "event":
+        detail = f"'{_short(text('title'), 60)}'" if text("title") else ""
+    elif section == "update":
+        detail = text("date")
+    else:
+        detail = ""
+    return f"{section} {path[-1] + 1}" + (f" ({detail})" if detail else "")
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
 
 
 def _type_of(value: Any) -> str:

@@ -8,9 +8,9 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from .diagnostics import Diagnostic
+from .diagnostics import Diagnostic, did_you_mean
 from .load import ANNOTATIONS_FILE, ARTICLES_DIR, load_dossier
-from .model import Anchor, Annotations, Article, Dossier, Inputs
+from .model import Anchor, Annotations, Article, Dossier, Inputs, PartialDate
 from .parallel import map_chunks
 from .render import plan_pages, render_page
 from .site import Config, check, layout_dirs
@@ -19,6 +19,8 @@ from .validate import validate
 
 DOSSIER_PATHS = (ANNOTATIONS_FILE, "content", "layouts")
 """What a dossier is made of: all that is read of the base at a git ref."""
+REFS_NAMED = 8
+"""Branches (and tags) an unknown ref's error names; the rest are counted."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,8 @@ class Base:
     """For a git ref, the commit it names (abbreviated); None for a folder."""
     shadowed: bool = False
     """For a git ref, whether a folder of the same name exists (and was not used)."""
+    date: PartialDate | None = None
+    """For a git ref, the day its commit was made (committer date); None for a folder."""
 
 
 def locate_base(base: str, source: Path, into: Path) -> Base:
@@ -86,7 +90,7 @@ def locate_base(base: str, source: Path, into: Path) -> Base:
     if commit is not None:
         _export(base, commit, source, Path(top), into)
         short = _git(source, "rev-parse", "--short", commit) or commit[:7]
-        return Base(base, into, short, Path(base).is_dir())
+        return Base(base, into, short, Path(base).is_dir(), _commit_date(source, commit))
     if Path(base).is_dir():
         folder = Path(base)
         if _within(folder, source):
@@ -101,9 +105,52 @@ def locate_base(base: str, source: Path, into: Path) -> Base:
     if top is None:
         raise Stop(f"'{base}' is not a folder, and {source} is not in a git repository "
                    "(give a dossier folder to compare against, or run diff in a git clone)")
-    raise Stop(f"'{base}' is neither a folder nor a commit of the git repository at {source} "
-               "(give a branch, tag or commit, e.g. origin/main or HEAD~1, or a dossier folder; "
-               "in a shallow clone, fetch the base first, e.g. git fetch origin main)")
+    local, remote, tags, default = _refs(source)
+    branches = local + remote
+    close = did_you_mean(base, branches + tags)
+    known = f"known branches: {_listed(branches)}" if branches else "no branches"
+    known += f"; tags: {_listed(tags)}" if tags else ""
+    example = default or next((b for b in local if b in ("main", "master")), (local or ["origin/main"])[0])
+    fetch = example.split("/", 1)[1] if example in remote or not branches else example
+    if not branches and not tags:
+        raise Stop(f"'{base}' is neither a folder nor a commit of the git repository at {source}; the repository has "
+                   "no commits yet (commit the dossier first, then compare against that commit, or give a dossier "
+                   "folder)")
+    raise Stop(f"'{base}' is neither a folder nor a commit of the git repository at {source}; {known} "
+               f"({close + ' ' if close else ''}give a branch, tag or commit, e.g. {example} or HEAD~1, or a "
+               f"dossier folder; in a shallow clone, fetch the base first, e.g. git fetch origin {fetch})")
+
+
+def _refs(source: Path) -> tuple[list[str], list[str], list[str], str | None]:
+    """The local branches, remote branches and tags of the repository at `source`, by short
+    name, and the remote branch a clone's `origin/HEAD` names (the branch the remote starts on)."""
+    listing = _git(source, "for-each-ref", "--format=%(refname) %(symref)", "refs/heads", "refs/remotes",
+                   "refs/tags") or ""
+    local, remote, tags, default = [], [], [], None
+    for line in listing.splitlines():
+        ref, _, target = line.partition(" ")
+        if ref.startswith("refs/heads/"):
+            local.append(ref.removeprefix("refs/heads/"))
+        elif ref.startswith("refs/tags/"):
+            tags.append(ref.removeprefix("refs/tags/"))
+        elif ref.endswith("/HEAD"):  # not a branch: it points at one
+            default = default or target.removeprefix("refs/remotes/") or None
+        else:
+            remote.append(ref.removeprefix("refs/remotes/"))
+    return local, remote, tags, default if default in remote else None
+
+
+def _listed(names: list[str]) -> str:
+    more = len(names) - REFS_NAMED
+    return ", ".join(names[:REFS_NAMED]) + (f" and {more} more" if more > 0 else "")
+
+
+def _commit_date(source: Path, commit: str) -> PartialDate | None:
+    """The day `commit` was committed, as its committer's clock said."""
+    day = _git(source, "show", "-s", "--format=%cs", commit) or ""
+    year, _, rest = day.partition("-")
+    month, _, date = rest.partition("-")
+    return PartialDate(int(year), int(month), int(date)) if (year + month + date).isdigit() else None
 
 
 def _export(base: str, commit: str, source: Path, root: Path, into: Path) -> None:

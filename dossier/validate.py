@@ -24,6 +24,9 @@ RESERVED_PAGE_SLUGS = {"articles", "entities", "timeline", "claims", "compare", 
 RESERVED_FRAGMENTS = {"main", "top", "notes", "content", "note-panel", "page-title", "summary", "uncovered"}
 """Element ids the article template uses, which an annotation id must not take."""
 DEFAULT_SITE = Site(title="Dossier", base_url="https://example.org/", language="en", description="")
+PLACEHOLDER_NOTE = "What is right, what is wrong, and what the evidence is."
+"""The note `annotate` writes into a stub (annotate.py), for the editor to replace: `check`
+refuses an annotation whose note still holds it."""
 
 
 def parse_date(value: Any) -> PartialDate | None:
@@ -376,11 +379,18 @@ def _annotation(index: int, item: dict, field: _Fields) -> Annotation | None:
     ann_id, article, quote = (field.text(item, path + (k,)) for k in ("id", "article", "quote"))
     if not ann_id or not article or not quote or not quote.strip():
         if isinstance(quote, str) and not quote.strip() and quote:
-            field.out.append(error(field.doc.at(path + ("quote",)), "the quote is only whitespace", "copy the exact words from the article"))
+            name = f"annotation '{ann_id}'" if ann_id else f"annotation {index + 1}"
+            field.out.append(error(field.doc.at(path + ("quote",)), f"the quote of {name} is only whitespace",
+                                   "copy the exact words from the article"))
         return None
+    note = field.text(item, path + ("note",)) or ""
+    if PLACEHOLDER_NOTE in " ".join(note.split()):
+        field.out.append(error(field.doc.at(path + ("note",)), f"the note of annotation '{ann_id}' is still the "
+                               "placeholder that `annotate` wrote", "write what is right, what is wrong, and what the "
+                               "evidence is, in your own words, in place of the placeholder"))
     return Annotation(ann_id, article, quote, field.text(item, path + ("prefix",)), field.text(item, path + ("suffix",)),
                       field.text(item, path + ("kind",)) or "context", field.text(item, path + ("verdict",)),
-                      field.text(item, path + ("note",)) or "", field.ids(item, path + ("cite",)), field.ids(item, path + ("entities",)),
+                      note, field.ids(item, path + ("cite",)), field.ids(item, path + ("entities",)),
                       field.text(item, path + ("claim",)), field.updates(item, path + ("updates",)), field.doc.at(path),
                       field.doc.at(path + ("quote",)), field.spots(item, path),
                       field=field.text(item, path + ("field",)) or "body")

@@ -78,13 +78,19 @@ PLAIN_TAGS = {"scalar": {"!"} | {_CORE + t for t in ("str", "int", "float", "boo
 other (!!binary, !!set, !custom, !!python/…) would be dropped or change the value unseen."""
 
 
-def parse_yaml(text: str, file: str, line_offset: int = 0, depth: int = 0) -> tuple[YamlDoc | None, list[Diagnostic]]:
+def parse_yaml(text: str, file: str, line_offset: int = 0, depth: int = 0,
+               loader_class=_Loader) -> tuple[YamlDoc | None, list[Diagnostic]]:
     """Parse one YAML document; `line_offset` is added to every line (front matter), and
     `depth` is how deeply the text is nested in the document it was cut from (a piece)."""
-    loader = _Loader(text)
+    loader = loader_class(text)
     try:
         return _compose(loader, file, line_offset, len(text) + NODE_ALLOWANCE, depth)
     except yaml.MarkedYAMLError as exc:
+        if loader_class is not yaml.SafeLoader and "maximum nesting depth" in str(exc.problem):
+            # libyaml (0.2.5, in PyYAML 6.0.4's wheels) refuses ~1,000 levels while scanning
+            # ahead, before the events reach MAX_DEPTH: the pure-Python parser finds the level
+            # past MAX_DEPTH and reports it as every other too-deep document is reported
+            return parse_yaml(text, file, line_offset, depth, yaml.SafeLoader)
         mark = exc.problem_mark or exc.context_mark
         line = (mark.line + 1 if mark else 1) + line_offset
         column = mark.column + 1 if mark else 0

@@ -208,7 +208,8 @@ def test_curly_quote_in_the_annotation_matches_straight_quotes_in_the_article():
 def test_ambiguous_quote_says_how_many_times_on_which_lines_and_suggests_context():
     dossier, errors = anchored(context("twice", "the deal"), BODY)
     assert errors == [
-        "annotations.yaml:22:5: error: the quote occurs 2 times in content/articles/deal.md (lines 6, 9) "
+        "annotations.yaml:22:5: error: the quote of annotation 'twice' occurs 2 times in content/articles/deal.md "
+        "(lines 6, 9) "
         "(add a prefix or suffix to pick one: line 6: suffix: \"with\"; line 9: suffix: \".\")"]
     assert "twice" not in dossier.anchors
 
@@ -216,7 +217,8 @@ def test_ambiguous_quote_says_how_many_times_on_which_lines_and_suggests_context
 def test_ambiguous_quote_on_three_lines_names_all_three():
     _, errors = anchored(context("many", "Meta"), "Meta one.\n\nMeta two.\n\nMeta three.\n")
     assert len(errors) == 1
-    assert errors[0].startswith("annotations.yaml:22:5: error: the quote occurs 3 times in content/articles/deal.md "
+    assert errors[0].startswith("annotations.yaml:22:5: error: the quote of annotation 'many' occurs 3 times in "
+                                "content/articles/deal.md "
                                 "(lines 6, 8, 10) (add a prefix or suffix to pick one: ")
     assert 'line 6: suffix: "one."' in errors[0]
 
@@ -236,7 +238,8 @@ def test_suffix_resolves_the_ambiguity():
 def test_prefix_that_matches_no_occurrence_is_an_error():
     _, errors = anchored(context("nope", "the deal", "    prefix: 'nowhere '\n"), BODY)
     assert errors == [
-        "annotations.yaml:22:5: error: the quote is found, but never with this prefix/suffix; it occurs 2 times in "
+        "annotations.yaml:22:5: error: the quote of annotation 'nope' is found, but never with this prefix/suffix; it "
+        "occurs 2 times in "
         "content/articles/deal.md (lines 6, 9) (add a prefix or suffix to pick one: line 6: suffix: \"with\"; "
         "line 9: suffix: \".\")"]
 
@@ -244,14 +247,16 @@ def test_prefix_that_matches_no_occurrence_is_an_error():
 def test_unique_quote_with_a_wrong_suffix_is_an_error():
     _, errors = anchored(context("nope", "weeks of talks", "    suffix: 'and more'\n"), BODY)
     assert errors == [
-        "annotations.yaml:22:5: error: the quote is in content/articles/deal.md (line 7) but not with this prefix/suffix "
+        "annotations.yaml:22:5: error: the quote of annotation 'nope' is in content/articles/deal.md (line 7) but not "
+        "with this prefix/suffix "
         "(fix or remove 'prefix'/'suffix': they must be the words right before/after the quote)"]
 
 
 def test_quote_not_found_shows_the_nearest_passage_and_the_difference():
     _, errors = anchored(context("spelling", "has finalized the deal"), BODY)
     assert errors == [
-        "annotations.yaml:22:5: error: the quote is not in content/articles/deal.md; the nearest passage (line 6) is "
+        "annotations.yaml:22:5: error: the quote of annotation 'spelling' is not in content/articles/deal.md; the nearest "
+        "passage (line 6) is "
         "\"has finalised the deal\" (the article says 'finalised', the quote says 'finalized': "
         "copy the article's exact words)"]
 
@@ -259,20 +264,22 @@ def test_quote_not_found_shows_the_nearest_passage_and_the_difference():
 def test_quote_with_no_word_in_common_says_so():
     _, errors = anchored(context("elsewhere", "zebra quokka"), BODY)
     assert errors == [
-        "annotations.yaml:22:5: error: the quote is not in content/articles/deal.md (copy the exact words from the article)"]
+        "annotations.yaml:22:5: error: the quote of annotation 'elsewhere' is not in content/articles/deal.md (copy the "
+        "exact words from the article)"]
 
 
 def test_quote_longer_than_the_article_says_so():
     _, errors = anchored(context("long", "Short text and then a great deal more that is not there"), "Short text.\n")
     assert errors == [
-        "annotations.yaml:22:5: error: the quote is longer than the whole text of content/articles/deal.md "
+        "annotations.yaml:22:5: error: the quote of annotation 'long' is longer than the whole text of "
+        "content/articles/deal.md "
         "(quote only the words the note is about)"]
 
 
 def test_markdown_syntax_is_not_part_of_the_text_a_quote_matches():
     _, errors = anchored(context("stars", "has **finalised"), BODY)
     assert len(errors) == 1
-    assert "the quote is not in content/articles/deal.md" in errors[0]
+    assert "the quote of annotation 'stars' is not in content/articles/deal.md" in errors[0]
 
 
 def test_anchors_are_numbered_in_text_order_not_file_order():

@@ -260,10 +260,11 @@ CASES: list[Case] = [
          Expect(YAML, "  daily:", "missing required field 'rating'"),
          Expect(YAML, "  scale:", "missing required field 'type'"),
          Expect(YAML, "  filing:", "missing required field 'title'"),
-         Expect(YAML, "  - id: deal-signed", "missing required field 'date'"),
+         Expect(YAML, "  - id: deal-signed", "missing required field 'date' in event 'deal-signed'"),
          Expect(YAML, "  stake:", "missing required field 'cite'"),
-         Expect(YAML, "  - id: labs-context", "missing required field 'quote'"),
-         Expect(YAML, "      - {type: investor", "missing required field 'target'")),
+         Expect(YAML, "  - id: labs-context", "missing required field 'quote' in annotation 'labs-context'"),
+         Expect(YAML, "      - {type: investor", "missing required field 'target' in relation 1 (type 'investor') of "
+                                                 "entity 'meta'")),
     case("missing-front-matter-fields", {
         ARTICLE: edited(GOOD_ARTICLE, ("source: daily\n", "")),
         "content/articles/untitled.md": front_matter("source: daily\nkind: news\n"),
@@ -377,10 +378,11 @@ CASES: list[Case] = [
                 note: N.
                 cite: [filing]
             """)),
-         Expect(YAML, "verdict: accurate\n    note: Scale AI", "not a fact-check"),   # a verdict on context
-         Expect(YAML, "  - id: stake-check", "verdict"),                            # a fact check without one
-         Expect(YAML, "  - id: no-note", "note"),
-         Expect(YAML, "  - id: no-cite", "cite"),
+         Expect(YAML, "verdict: accurate\n    note: Scale AI",                       # a verdict on context
+                "annotation 'labs-context' has a verdict but is not a fact-check"),
+         Expect(YAML, "  - id: stake-check", "missing required field 'verdict' in annotation 'stake-check'"),
+         Expect(YAML, "  - id: no-note", "missing required field 'note' in annotation 'no-note'"),
+         Expect(YAML, "  - id: no-cite", "missing required field 'cite' in annotation 'no-cite'"),
          Expect(YAML, "verdict: mostly-true", "must be one of"),
          Expect(YAML, "verdict: pants-on-fire", "must be one of")),
     # ---- quotes ---------------------------------------------------------------------------------
@@ -411,12 +413,38 @@ CASES: list[Case] = [
                 prefix: Google
                 kind: context
             """ % ("a very long quote " * 20))),
-         Expect(YAML, "quote: sells labeled data", "nearest passage"),
-         Expect(YAML, "quote: data\n", "2 times"),
+         Expect(YAML, "quote: sells labeled data", "the quote of annotation 'not-found' is not in"),
+         Expect(YAML, "quote: data\n", "the quote of annotation 'ambiguous' occurs 2 times"),
          Expect(YAML, 'quote: ""', "empty"),
-         Expect(YAML, 'quote: "   ', "whitespace"),
-         Expect(YAML, "quote: \"a very long", "longer than"),
-         Expect(YAML, "quote: sells labelled data", "prefix", nth=2)),
+         Expect(YAML, 'quote: "   ', "the quote of annotation 'blank' is only whitespace"),
+         Expect(YAML, "quote: \"a very long", "the quote of annotation 'too-long' is longer than"),
+         Expect(YAML, "quote: sells labelled data", "the quote of annotation 'wrong-prefix' is in", nth=2)),
+    # ---- unfinished work: what `annotate` leaves to write, empty lists of evidence, a misspelt kind --
+    case("unfinished-annotations", yaml_edits(
+        ("    entities: [meta, scale]\n    cite: [filing]\n", "    entities: [meta, scale]\n    cite: []\n"),
+        ("since: 2025-06, cite: [filing]}", "since: 2025-06, cite: []}"),
+        add_annotations("""
+              - id: stub-left
+                article: deal
+                quote: bought a stake
+                kind: fact-check
+                verdict: accurate
+                note: >-
+                  What is right, what is wrong, and what the evidence is.
+                cite: []  # ids under references:
+              - id: typo-kind
+                article: deal
+                quote: data company
+                kind: factcheck
+                verdict: accurate
+                note: N.
+                cite: [filing]
+            """)),
+         Expect(YAML, "    note: >-\n      What is right", "the note of annotation 'stub-left' is still the placeholder"),
+         Expect(YAML, "    cite: []  #", "'cite' of annotation 'stub-left' lists no reference"),
+         Expect(YAML, "    cite: []\n", "'cite' of event 'deal-signed' lists no reference"),
+         Expect(YAML, "      - {type: investor", "'cite' of relation 'investor → scale' of entity 'meta' lists no reference"),
+         Expect(YAML, "kind: factcheck", "'factcheck' is not")),
     # ---- front matter ---------------------------------------------------------------------------
     case("bad-front-matter", {
         "content/articles/no-front-matter.md": "Meta bought a stake in a data company.\n",

@@ -122,7 +122,7 @@ def test_failing_build_leaves_the_previous_output_intact(make_dossier, tmp_path)
     result = build_into(source, out)
     assert not result.ok
     assert [d.message for d in result.diagnostics if d.level == "error"] == [
-        "the quote is not in content/articles/deal.md"]
+        "the quote of annotation 'missing' is not in content/articles/deal.md"]
     assert tree_bytes(out) == before
     assert sorted(os.listdir(tmp_path)) == ["dossier", "public"]
 

@@ -38,8 +38,9 @@ def test_check_exits_1_on_bad_input_with_file_line_and_hint(make_dossier):
     result = run("check", "--source", str(make_dossier({"annotations.yaml": BAD_QUOTE})))
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
-        "annotations.yaml:22:5: error: the quote is not in content/articles/deal.md; the nearest passage (line 7) is "
-        "\"Meta bought a stake\" (the article says 'bought', the quote says 'bougth': copy the article's exact words)",
+        "annotations.yaml:22:5: error: the quote of annotation 'spelling' is not in content/articles/deal.md; the "
+        "nearest passage (line 7) is \"Meta bought a stake\" (the article says 'bought', the quote says 'bougth': copy "
+        "the article's exact words)",
         "1 error, 0 warnings",
     ]
 
@@ -140,7 +141,8 @@ def test_github_actions_gets_workflow_commands_on_stdout(make_dossier):
     result = run("check", "--source", str(make_dossier({"annotations.yaml": BAD_QUOTE})), env={"GITHUB_ACTIONS": "true"})
     assert result.returncode == 1
     assert result.stdout == (
-        "::error file=annotations.yaml,line=22,col=5::the quote is not in content/articles/deal.md; the nearest passage "
+        "::error file=annotations.yaml,line=22,col=5::the quote of annotation 'spelling' is not in "
+        "content/articles/deal.md; the nearest passage "
         "(line 7) is \"Meta bought a stake\" (the article says 'bought', the quote says 'bougth': copy the article's "
         "exact words)\n")
 

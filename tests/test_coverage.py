@@ -162,7 +162,7 @@ def test_coverage_of_a_dossier_that_does_not_check_prints_its_errors(make_dossie
         """)})
     result = run("coverage", "--source", str(source))
     assert result.returncode == 1 and result.stdout == ""
-    assert "annotations.yaml:20:31: error: the quote is not in content/articles/deal.md" in result.stderr
+    assert "annotations.yaml:20:31: error: the quote of annotation 'gone' is not in content/articles/deal.md" in result.stderr
 
 
 # ---- what the site says about itself ---------------------------------------------------------
@@ -265,7 +265,8 @@ def test_a_title_quote_that_is_not_there_names_the_nearest_passage():
           - {id: gone, article: deal, field: title, quote: "Meta buys all", kind: context}
         """), articles={"deal": STORY})
     assert formatted(problems, "error") == [
-        "annotations.yaml:20:45: error: the quote is not in the title of content/articles/deal.md; the nearest passage "
+        "annotations.yaml:20:45: error: the quote of annotation 'gone' is not in the title of content/articles/deal.md; "
+        "the nearest passage "
         "(line 2) is \"Meta buys “half”\" (the article says '“half”', the quote says 'all': copy the article's exact "
         "words)"]
 

@@ -3,6 +3,7 @@ git ref (two versions of a small dossier in a scratch git repository) or a folde
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -95,9 +96,14 @@ def said(repo: Path, base: str = "HEAD~1") -> str:
     return f"diff against {against(repo, base, quote=chr(39))}"
 
 
-def git(repo: Path, *args: str) -> str:
+COMMITTED = "2025-08-01T12:00:00+00:00"
+"""When the tests' commits are made: the base commit's date, which new updates must not precede."""
+
+
+def git(repo: Path, *args: str, date: str = COMMITTED) -> str:
     result = subprocess.run(["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.org",
-                             "-c", "commit.gpgsign=false", *args], capture_output=True, text=True, timeout=60)
+                             "-c", "commit.gpgsign=false", *args], capture_output=True, text=True, timeout=60,
+                            env={**os.environ, "GIT_COMMITTER_DATE": date, "GIT_AUTHOR_DATE": date})
     assert result.returncode == 0, result.stderr
     return result.stdout
 
@@ -140,6 +146,8 @@ def diff(repo: Path, *args: str, base: str = "HEAD~1", env: dict | None = None) 
     return result
 
 
+CITING_FILING = "citing `filing` (“The filing”, <https://example.org/filing>)"
+"""What a new verdict on `price` or `deal-amount` rests on, as the report says it."""
 PRICE_PAGES = ("- changed: `/`, `/articles/`, `/articles/deal/`, `/claims/`, `/claims/deal-amount/`, `/compare/`, "
                "`/references/`")
 """The pages a new verdict on `price` changes."""
@@ -186,7 +194,8 @@ def test_a_verdict_changed_with_an_update_is_fine(repo):
         heading(repo), "",
         "Annotations: 1 changed · Pages: 8 changed", "",
         "### Annotations", "",
-        "- changed `price` in `deal`: verdict **accurate** → **mostly-accurate**; note changed; "
+        "- changed `price` in `deal`: verdict **accurate** → **mostly-accurate**, citing `filing` (“The filing”, "
+        "<https://example.org/filing>); note: “The filing gives ~~the amount.~~ **a range.**”; "
         "new update 2025-09-01 “Verdict from accurate to mostly-accurate: a range.”", "",
         "### Pages whose output changes", "",
         "- changed: `/`, `/articles/`, `/articles/deal/`, `/claims/`, `/claims/deal-amount/`, `/compare/`, "
@@ -219,9 +228,9 @@ def test_a_verdict_changed_without_an_update_is_an_error_at_its_line(repo):
         "'inaccurate' without a new entry under 'updates' " + hint, "",
         "Annotations: 1 changed · Claims: 1 changed · Pages: 7 changed", "",
         "### Annotations", "",
-        "- changed `price` in `deal`: verdict **accurate** → **inaccurate**", "",
+        "- changed `price` in `deal`: verdict **accurate** → **inaccurate**, " + CITING_FILING, "",
         "### Claims", "",
-        "- changed `deal-amount`: verdict **accurate** → **mixed**", "",
+        "- changed `deal-amount`: verdict **accurate** → **mixed**, " + CITING_FILING, "",
         "### Pages whose output changes", "",
         PRICE_PAGES,
     ]
@@ -239,10 +248,89 @@ def test_rewording_an_old_update_does_not_explain_a_new_verdict(repo):
     assert result.stderr.splitlines()[0] == said(repo)
     assert result.stderr.splitlines()[1].startswith(
         "annotations.yaml:41:5: error: the verdict of annotation 'price' changed from 'accurate' to 'mixed' without")
-    assert ("- changed `price` in `deal`: verdict **accurate** → **mixed**; new update 2025-07-01 “Mixed; the "
-            "filing gives a range.”; update 2025-07-01 “Checked against the filing.” removed"
+    assert ("- changed `price` in `deal`: verdict **accurate** → **mixed**, " + CITING_FILING + "; new update "
+            "2025-07-01 “Mixed; the filing gives a range.”; update 2025-07-01 “Checked against the filing.” removed"
             ) in result.stdout.splitlines()
+    assert "before the base commit" not in result.stderr  # a reworded entry keeps its date: it is not new
 
+
+LONG_NOTE = ("The filing, published by the company on 12 June 2025, gives the amount paid for the stake, and two "
+             "later reports by other outlets repeat it without a source of their own.")
+
+
+def test_a_changed_note_is_shown_as_a_compact_word_diff(repo):
+    commit(repo, {"annotations.yaml": edit(ANNOTATIONS, ("note: The filing gives the amount.", f"note: {LONG_NOTE}"))})
+    commit(repo, {"annotations.yaml": edit(ANNOTATIONS, ("note: The filing gives the amount.", "note: " + edit(
+        LONG_NOTE, ("gives the amount", "gives a range for the amount"), ("without a source", "with no source"))))})
+    result = diff(repo)
+    assert result.returncode == 0, result.stderr
+    assert "- changed `price` in `deal`: note: “… 12 June 2025, gives **a range for** the amount paid for … " \
+           "other outlets repeat it ~~without a~~ **with no** source of their own.”" in result.stdout.splitlines()
+
+
+def test_a_note_added_or_removed_is_shown_in_full(repo):
+    commit(repo, {"annotations.yaml": edit(ANNOTATIONS, ("    note: Scale said so twice.\n", ""))})
+    result = diff(repo)
+    assert "- changed `final` in `deal`: note removed: “Scale said so twice.”" in result.stdout.splitlines()
+    commit(repo, {"annotations.yaml": edit(ANNOTATIONS, ("note: Scale said so twice.", f"note: {LONG_NOTE}"))})
+    result = diff(repo)
+    assert f"- changed `final` in `deal`: note added: “{LONG_NOTE}”" in result.stdout.splitlines()
+
+
+def test_update_summaries_are_shown_in_full(repo):
+    summary = ("Verdict from accurate to mostly-accurate: the filing gives a range, not one figure, and the "
+               "reports that give one figure name no source.")
+    commit(repo, {"annotations.yaml": edit(ANNOTATIONS, (
+        "    verdict: accurate\n    note: The", "    verdict: mostly-accurate\n    note: The"),
+        ("    claim: deal-amount\n", f'    claim: deal-amount\n    updates:\n      - {{date: 2025-09-01, summary: "{summary}"}}\n'))})
+    result = diff(repo)
+    assert result.returncode == 0, result.stderr
+    assert f"new update 2025-09-01 “{summary}”" in result.stdout
+
+
+def test_a_changed_verdict_lists_the_references_it_now_cites(repo):
+    commit(repo, {"annotations.yaml": edit(
+        ANNOTATIONS,
+        ("    url: https://example.org/filing\n", "    url: https://example.org/filing\n  call:\n"
+                                                "    title: The earnings call (Q2)\n    note: Heard, not published.\n"),
+        ("    verdict: accurate\n    note: The filing gives the amount.\n    cite: [filing]",
+         "    verdict: mixed\n    note: The filing gives the amount.\n    cite: [filing, call]\n"
+         "    updates:\n      - {date: 2025-09-01, summary: The call gave a range.}"))})
+    result = diff(repo)
+    assert result.returncode == 0, result.stderr
+    assert ("- changed `price` in `deal`: verdict **accurate** → **mixed**, citing `filing` (“The filing”, "
+            "<https://example.org/filing>), `call` (“The earnings call (Q2)”); cite +`call`; new update 2025-09-01 "
+            "“The call gave a range.”") in result.stdout.splitlines()
+
+
+def test_a_new_update_dated_before_the_base_commit_is_a_warning(repo):
+    def with_update(date: str) -> str:
+        return edit(ANNOTATIONS, ("    verdict: accurate\n    note: The", "    verdict: mixed\n    note: The"),
+                    ("    claim: deal-amount\n",
+                     f"    claim: deal-amount\n    updates:\n      - {{date: {date}, summary: A range.}}\n"))
+
+    commit(repo, {"annotations.yaml": with_update("2023-01-01")})  # the base commit is dated 2025-08-01
+    result = diff(repo)
+    assert result.returncode == 0  # a warning
+    warning = ("annotations.yaml:46:9: warning: the new update of annotation 'price' is dated 2023-01-01, before "
+               "the base commit (2025-08-01) (date it the day of the change)")
+    assert result.stderr.splitlines() == [said(repo), warning, "0 errors, 1 warning"]
+    assert result.stdout.splitlines()[2] == "- **Warning:** `annotations.yaml:46:9`: " + warning.split(": warning: ")[1]
+    assert diff(repo, "--strict").returncode == 1
+    for date in ("2025-08-01", "2025-08", "2026"):  # the day of the base commit, or a date that may be after it
+        write_files(repo, {"annotations.yaml": with_update(date)})
+        result = diff(repo, base="HEAD~1")
+        assert result.returncode == 0 and "before the base commit" not in result.stderr, date
+
+
+def test_a_folder_base_has_no_date_and_no_update_date_rule(tmp_path):
+    base = write_files(tmp_path / "base", VERSION_1)
+    head = write_files(tmp_path / "head", {**VERSION_1, "annotations.yaml": edit(
+        ANNOTATIONS, ("    verdict: accurate\n    note: The", "    verdict: mixed\n    note: The"),
+        ("    claim: deal-amount\n", "    claim: deal-amount\n    updates:\n      - {date: 2001-01-01, summary: Old.}\n"))})
+    result = run("diff", str(base), "--source", str(head))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == [f"diff against the folder '{base}'"]
 
 def test_an_edited_article_body_is_a_warning_naming_the_article_and_the_passage(repo):
     write_files(repo, {"content/articles/deal.md": edit(STORY, ("Later, Scale said", "Later, Scale denied"))})
@@ -275,7 +363,8 @@ def test_a_body_edit_that_breaks_a_quote_is_still_named(repo):
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
         said(repo, "HEAD"),
-        'annotations.yaml:39:5: error: the quote is not in content/articles/deal.md; the nearest passage (line 6) '
+        "annotations.yaml:39:5: error: the quote of annotation 'price' is not in content/articles/deal.md; the "
+        'nearest passage (line 6) '
         'is "paid $14.8 billion" (the article says \'$14.8\', the quote says \'$14.3\': copy the article\'s '
         "exact words)",
         "error: the dossier does not build: 1 error; compared only what could be loaded (no quote positions, no pages)",
@@ -286,8 +375,9 @@ def test_a_body_edit_that_breaks_a_quote_is_still_named(repo):
     ]
     assert result.stdout.splitlines() == [
         heading(repo, "HEAD"), "",
-        "- **Error:** the dossier does not build (1 error, the first: `annotations.yaml:39:5`: the quote is not in "
-        "content/articles/deal.md; the nearest passage (line 6) is \"paid \\$14.8 billion\"); only what could be "
+        "- **Error:** the dossier does not build (1 error, the first: `annotations.yaml:39:5`: the quote of "
+        "annotation 'price' is not in content/articles/deal.md; the nearest passage (line 6) is "
+        "\"paid \\$14.8 billion\"); only what could be "
         "loaded is compared (no quote positions, no pages)",
         "- **Warning:** `content/articles/deal.md:6`: evidence is immutable, but the body of article 'deal' changed: "
         "“Meta paid \\$14.3 billion for a stake.” → “Meta paid \\$14.8 billion for a stake.” (restore the "
@@ -554,13 +644,36 @@ def test_the_dossier_itself_is_never_the_base(repo, tmp_path):
 
 # ---- what diff cannot compare --------------------------------------------------------------
 
-def test_an_unknown_ref_says_what_it_wants(repo):
-    result = diff(repo, base="no-such-branch")
+def test_an_unknown_ref_lists_the_branches_and_tags_that_exist(repo):
+    git(repo, "branch", "-M", "master")  # what `git init` names the first branch, where the examples say main
+    git(repo, "tag", "v1")
+    result = diff(repo, base="main")
     assert result.returncode == 1 and result.stdout == ""
     assert result.stderr.splitlines() == [
-        f"error: 'no-such-branch' is neither a folder nor a commit of the git repository at {repo} (give a branch, "
-        "tag or commit, e.g. origin/main or HEAD~1, or a dossier folder; in a shallow clone, fetch the base first, "
-        "e.g. git fetch origin main)"]
+        f"error: 'main' is neither a folder nor a commit of the git repository at {repo}; known branches: master; "
+        "tags: v1 (give a branch, tag or commit, e.g. master or HEAD~1, or a dossier folder; in a shallow clone, "
+        "fetch the base first, e.g. git fetch origin master)"]
+    # a clone: its remote's branches count too, and the branch its origin/HEAD names is the example
+    clone = repo.parent / "clone"
+    git(repo.parent, "clone", "-q", str(repo), str(clone))
+    git(clone, "switch", "-q", "-c", "feature")
+    result = diff(clone, base="mastr")
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"error: 'mastr' is neither a folder nor a commit of the git repository at {clone}; known branches: "
+        "feature, master, origin/master; tags: v1 (did you mean 'master'? give a branch, tag or commit, e.g. "
+        "origin/master or HEAD~1, or a dossier folder; in a shallow clone, fetch the base first, e.g. "
+        "git fetch origin master)"]
+
+
+def test_an_unknown_ref_in_a_repository_without_commits(tmp_path):
+    root = write_files(tmp_path / "repo", VERSION_1)
+    git(root, "init", "-q")
+    result = diff(root, base="main")
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"error: 'main' is neither a folder nor a commit of the git repository at {root}; the repository has no "
+        "commits yet (commit the dossier first, then compare against that commit, or give a dossier folder)"]
 
 
 def test_a_ref_outside_a_git_repository(make_dossier):
@@ -608,8 +721,8 @@ def test_a_base_that_does_not_build_is_compared_as_far_as_it_loads(repo):
     commit(repo, {"annotations.yaml": ANNOTATIONS})
     result = diff(repo)
     assert result.returncode == 1
-    first = ('annotations.yaml:39:5: error: the quote is not in content/articles/deal.md; the nearest passage (line 6) '
-             'is "paid $14.3 billion"')
+    first = ("annotations.yaml:39:5: error: the quote of annotation 'price' is not in content/articles/deal.md; the "
+             'nearest passage (line 6) is "paid $14.3 billion"')
     assert result.stderr.splitlines() == [
         said(repo),
         first + " (the article says '$14.3', the quote says '$15': copy the article's exact words)",
@@ -618,8 +731,9 @@ def test_a_base_that_does_not_build_is_compared_as_far_as_it_loads(repo):
     ]
     assert result.stdout.splitlines() == [
         heading(repo), "",
-        "- **Error:** the base (HEAD\\~1) does not build (1 error, the first: `annotations.yaml:39:5`: the quote is "
-        "not in content/articles/deal.md; the nearest passage (line 6) is \"paid \\$14.3 billion\"); only what could "
+        "- **Error:** the base (HEAD\\~1) does not build (1 error, the first: `annotations.yaml:39:5`: the quote of "
+        "annotation 'price' is not in content/articles/deal.md; the nearest passage (line 6) is "
+        "\"paid \\$14.3 billion\"); only what could "
         "be loaded is compared (no quote positions, no pages)", "",
         "Annotations: 1 changed", "",
         "### Annotations", "",
@@ -648,13 +762,15 @@ def test_the_report_is_appended_to_the_github_step_summary(repo, tmp_path):
     result = diff(repo, env={"GITHUB_STEP_SUMMARY": str(summary)})
     assert result.returncode == 0
     assert summary.read_text(encoding="utf-8") == "# Earlier step\n" + result.stdout + "\n"
+    git(repo, "branch", "-M", "master")
     unknown = diff(repo, base="no-such-branch", env={"GITHUB_STEP_SUMMARY": str(summary)})
     assert unknown.returncode == 1
     escaped = str(repo).replace("_", "\\_")  # Markdown
     assert summary.read_text(encoding="utf-8").endswith(
         "\n## Dossier changes against `no-such-branch`\n\n- **Error:** 'no-such-branch' is neither a folder nor a "
-        f"commit of the git repository at {escaped} (give a branch, tag or commit, e.g. origin/main or HEAD\\~1, "
-        "or a dossier folder; in a shallow clone, fetch the base first, e.g. git fetch origin main)\n\n")
+        f"commit of the git repository at {escaped}; known branches: master (give a branch, tag or commit, e.g. "
+        "master or HEAD\\~1, or a dossier folder; in a shallow clone, fetch the base first, e.g. git fetch origin "
+        "master)\n\n")
 
 
 def test_diff_reads_the_base_without_touching_the_working_tree_or_the_index(repo):
@@ -690,12 +806,24 @@ def test_the_pull_request_workflow_runs_diff_against_the_base_branch():
     checkout = next(s for s in steps if s.get("uses", "").startswith("actions/checkout@"))
     assert checkout["with"]["fetch-depth"] == 0  # the base branch's history, for `diff origin/<base>`
     (step,) = [s for s in steps if "build.py diff" in s.get("run", "")]
-    assert step["run"].strip() == 'python build.py diff "origin/$BASE_REF" --strict'
+    assert step["run"].strip() == '.venv/bin/python build.py diff "origin/$BASE_REF" --strict'
     assert step["env"] == {"BASE_REF": "${{ github.base_ref }}"}  # not pasted into the script: no injection
     assert "pull_request" in step["if"]
 
 
 # ---- the pieces, from strings ----------------------------------------------------------------
+
+def test_comparing_and_reporting_know_nothing_of_how_the_versions_were_read():
+    """changes.py compares plain data and report.py renders it: neither imports the other at
+    run time, nor the modules that read files, run git or print (snapshot.py, diff.py)."""
+    code = ("import sys, importlib; importlib.import_module(sys.argv[1]); "
+            "print(' '.join(sorted(m for m in sys.modules if m.startswith('dossier.'))))")
+    for module, not_imported in (("dossier.changes", {"dossier.report", "dossier.snapshot", "dossier.diff"}),
+                                 ("dossier.report", {"dossier.changes", "dossier.snapshot", "dossier.diff"})):
+        loaded = subprocess.run([sys.executable, "-c", code, module], capture_output=True, text=True, cwd=ROOT,
+                                check=True).stdout.split()
+        assert module in loaded and not not_imported & set(loaded), (module, loaded)
+
 
 def test_markdown_characters_in_user_text_are_escaped():
     from dossier.changes import Change
@@ -750,12 +878,12 @@ def test_assessments_and_the_sites_summary_and_publication_date_are_compared(rep
     result = diff(repo)
     assert result.returncode == 0
     assert result.stdout.splitlines() == [
-        HEADING, "",
+        heading(repo), "",
         "Assessments: 1 added · Site settings: 1 changed · Pages: 4 changed", "",
         "### Assessments", "",
         "- added `deal`: “It holds up.”", "",
         "### Site settings", "",
-        "- changed `site`: summary added; published 2025-06-20 → 2025-06-21", "",
+        "- changed `site`: summary added: “Meta paid.”; published 2025-06-20 → 2025-06-21", "",
         "### Pages whose output changes", "",
         # the claim page's ClaimReview is dated by site.published
         "- changed: `/`, `/articles/`, `/articles/deal/`, `/claims/deal-amount/`"]

@@ -131,6 +131,33 @@ def test_annotate_says_why_it_cannot(make_dossier):
             "(the article says '$14.3', the quote says '$15')") in result.stderr
 
 
+def test_a_pasted_stub_fails_check_until_every_placeholder_is_replaced(make_dossier):
+    folder = make_dossier({"content/articles/deal.md": STORY})
+    stub = run("annotate", "deal", "paid $14.3 billion", "--source", str(folder)).stdout
+
+    def check_with(text: str) -> subprocess.CompletedProcess:
+        (folder / "annotations.yaml").write_text(annotations_plus(text), encoding="utf-8")
+        return run("check", "--strict", "--source", str(folder))
+
+    result = check_with(stub)  # pasted as it is: the verdict, the note and the references are all to write
+    assert result.returncode == 1
+    assert [line.split(" (")[0] for line in result.stderr.splitlines()] == [
+        "annotations.yaml:24:3: error: 'verdict' is empty",
+        "annotations.yaml:25:3: error: the note of annotation 'paid-14-3-billion' is still the placeholder that "
+        "`annotate` wrote",
+        "annotations.yaml:27:3: error: 'cite' of annotation 'paid-14-3-billion' lists no reference",
+        "3 errors, 0 warnings"]
+    chosen = stub.replace("verdict:  #", "verdict: accurate  #").replace("cite: []", "cite: [filing]")
+    result = check_with(chosen)  # a verdict and a reference, but the note is still the placeholder
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "annotations.yaml:25:3: error: the note of annotation 'paid-14-3-billion' is still the placeholder that "
+        "`annotate` wrote (write what is right, what is wrong, and what the evidence is, in your own words, in place "
+        "of the placeholder)", "1 error, 0 warnings"]
+    written = chosen.replace("What is right, what is wrong, and what the evidence is.", "The filing gives the amount.")
+    assert check_with(written).returncode == 0
+
+
 # ---- drift notices ------------------------------------------------------------------------
 
 def test_a_changed_article_reports_the_annotations_to_re_read(make_dossier):

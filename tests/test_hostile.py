@@ -538,8 +538,8 @@ DEEP_VALUES = {
 def deep_dossier(make_dossier, value: str, front_matter_value: str) -> Path:
     """The deep value as the quote of an annotation, and as an article's author."""
     return make_dossier({
-        "annotations.yaml": annotations_with("annotations:\n  - {id: fine, article: deal, quote: Meta, kind: context}\n")
-        + "  - id: deep\n    article: deal\n    kind: context\n    quote: " + value + "\n",
+        "annotations.yaml": annotations_with("annotations:\n  - {id: fine, article: deal, quote: Meta, kind: context}\n"
+                                             "  - id: deep\n    article: deal\n    kind: context\n    quote: " + value + "\n"),
         "content/articles/deep.md": ("---\ntitle: Deep\nsource: daily\nkind: news\nauthor: " + front_matter_value
                                      + "\n---\nMeta bought a stake.\n").encode()})
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import gc
-import re
 import shutil
 from pathlib import Path
 
@@ -205,23 +204,21 @@ def test_a_superseded_rebuild_writes_its_edited_page_and_the_next_one_catches_up
 
 def test_a_title_annotation_added_and_moved_matches_a_cold_build(dossier):
     source, session, tmp_path = dossier
-    edit(source / "annotations.yaml", "  - id: gig-founded-2016\n", """  - id: gig-headline
-    article: gig-workers-left-behind
+    edit(source / "annotations.yaml", "  - id: gig-founded-2016\n", """  - id: why-headline
+    article: why-meta-invested
     field: title
-    quote: "$15 Billion"
+    quote: "Future AI Models"
     kind: fact-check
-    verdict: outdated
-    note: The deal was about $14.3 billion.
+    verdict: unsupported
+    note: A test note on the headline.
     cite: [ap-founding]
   - id: gig-founded-2016
 """)
     assert session.build({"annotations.yaml"}).ok
-    page = (session.config.out / "articles/gig-workers-left-behind/index.html").read_text()
-    # (the shipped dossier's own headline fact check covers these words too: the marks overlap)
-    assert re.search(r'<mark class="k-fact-check v-outdated[^"]*" data-annotation="[^"]*\bgig-headline\b[^"]*">'
-                     r'\$15 Billion</mark>', page)
+    page = (session.config.out / "articles/why-meta-invested/index.html").read_text()
+    assert '<mark class="k-fact-check v-unsupported" data-annotation="why-headline">Future AI Models</mark>' in page
     assert_same_as_cold(source, session, tmp_path)
-    edit(source / "annotations.yaml", '    quote: "$15 Billion"\n', '    quote: "Gig Workers"\n')
+    edit(source / "annotations.yaml", '    quote: "Future AI Models"\n', '    quote: "Why Did Meta"\n')
     assert session.build({"annotations.yaml"}).ok
     assert_same_as_cold(source, session, tmp_path)
 
@@ -230,12 +227,11 @@ def test_an_assessment_added_and_edited_matches_a_cold_build(dossier):
     """The article's page shows its bottom line although none of its annotations changed."""
     source, session, tmp_path = dossier
     path = source / "annotations.yaml"
-    text = path.read_text(encoding="utf-8")  # the shipped bottom line of the article, replaced
-    shipped = re.search(r"(?m)^  gig-workers-left-behind:\n    summary: >-\n(      .*\n)+", text)
-    assert shipped, "the shipped dossier should have a bottom line for gig-workers-left-behind"
-    path.write_text(text.replace(shipped.group(0),
-                                 "  gig-workers-left-behind: {summary: 'Original reporting, first version.'}\n"),
-                    encoding="utf-8")
+    text = path.read_text(encoding="utf-8")
+    start = text.index("\n  gig-workers-left-behind:\n    summary:")  # replace the shipped bottom line
+    end = text.index("\n\n", start)  # the end of its folded summary
+    path.write_text(text[:start] + "\n  gig-workers-left-behind: {summary: 'Original reporting, first version.'}"
+                    + text[end:], encoding="utf-8")
     assert session.build({"annotations.yaml"}, defer=True).ok
     assert "first version" in (session.config.out / "articles/gig-workers-left-behind/index.html").read_text()
     session.finish()
@@ -252,11 +248,11 @@ def test_an_annotation_that_changes_the_coverage_updates_the_pages_that_state_it
     """The methodology and about pages state the dossier's coverage: they are re-rendered too."""
     source, session, tmp_path = dossier
     before = (session.config.out / "methodology/index.html").read_text()
-    edit(source / "annotations.yaml", "  - id: gig-founded-2016\n", """  - id: unconventional-heading
-    article: unconventional-acquisition
-    quote: "Implications for Meta"
+    edit(source / "annotations.yaml", "  - id: gig-founded-2016\n", """  - id: why-label-heading
+    article: why-meta-invested
+    quote: "A New Focus on Human-Centric AI"
     kind: context
-    note: A test note on a heading nobody annotated.
+    note: A test note on a sentence nobody annotated.
   - id: gig-founded-2016
 """)
     assert session.build({"annotations.yaml"}).ok

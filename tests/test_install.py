@@ -66,7 +66,7 @@ def test_the_wheel_installs_a_dossier_command_that_starts_checks_and_builds_a_do
     dossier = venv / "bin" / "dossier"
     _run([dossier, "new", "story"], cwd=tmp_path)
     story = tmp_path / "story"
-    assert _run([dossier, "check", "--strict"], cwd=story).stderr.startswith("ok: 1 articles, 2 annotations")
+    assert _run([dossier, "check", "--strict"], cwd=story).stderr.startswith("ok: 1 articles, 3 annotations")
     _run([dossier, "build", "--strict"], cwd=story)  # with the search index: Pagefind came with the install
     site = story / "public"
     assert "footbridge-vote" in (site / "articles" / "example-article" / "index.html").read_text(encoding="utf-8")

@@ -38,7 +38,7 @@ def test_new_writes_a_dossier_that_passes_check_strict_and_builds(tmp_path):
             ".github/workflows/check.yml"} <= files
     check = run("check", "--source", str(folder), "--strict")
     assert check.returncode == 0, check.stderr
-    assert "warning" not in check.stderr and check.stderr.startswith("ok: 1 articles, 2 annotations")
+    assert "warning" not in check.stderr and check.stderr.startswith("ok: 1 articles, 3 annotations")
     build = run("--source", str(folder), "--out", str(tmp_path / "site"), "--strict", "--no-search")
     assert build.returncode == 0, build.stderr
     page = (tmp_path / "site" / "articles" / "example-article" / "index.html").read_text(encoding="utf-8")

@@ -154,11 +154,11 @@ def test_valid_edits_patch_the_annotations_in_place_and_equal_a_fresh_validation
 @pytest.mark.parametrize("old, new, message", [
     ("    relations:\n      - {type: founder, target: alexandr-wang",  # a field outdented to the entities' level
      "  relations:\n      - {type: founder, target: alexandr-wang",
-     "annotations.yaml:243:3: error: 'relations' is not an entity (it has no name/type); check the indentation: "
+     "annotations.yaml:{line}:3: error: 'relations' is not an entity (it has no name/type); check the indentation: "
      "it is probably a field of entity 'scale-ai' above"),
     ("  - id: gig-founded-2016\n    article: gig-workers-left-behind\n",  # a scalar where an annotation belongs
      "  - gig-founded-2016\n  - article: gig-workers-left-behind\n",
-     "annotations.yaml:1604:5: error: annotation "),
+     "annotations.yaml:{line}:5: error: annotation "),
 ])
 def test_items_that_are_not_mappings_are_the_same_errors_whichever_path_reads_them(old, new, message):
     """A whole parse, a parse in pieces, and serve's re-parse and re-check of an edited file
@@ -167,6 +167,7 @@ def test_items_that_are_not_mappings_are_the_same_errors_whichever_path_reads_th
     validate_annotations(parse_large_yaml(TEXT, "annotations.yaml", cache)[0], [], items)
     edited = TEXT.replace(old, new, 1)
     assert edited != TEXT
+    message = message.format(line=TEXT[:TEXT.index(old)].count("\n") + 1)  # the line of the edited item
     for text in (edited, TEXT, edited):  # in, back out, and in again: the caches must not keep stale results
         served, pieces, whole = [], [], []
         validate_annotations(parse_large_yaml(text, "annotations.yaml", cache)[0], served, items)

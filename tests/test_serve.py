@@ -321,7 +321,7 @@ def test_a_failed_rebuild_keeps_the_old_site_and_prints_the_error_then_recovers(
         """))
     server.log.wait_for(lambda line: line == "rebuild failed; still serving the last good site", after=start)
     assert server.log.wait_for(lambda line: ": error: " in line, after=start).startswith(
-        "annotations.yaml:22:5: error: the quote is not in content/articles/deal.md")
+        "annotations.yaml:22:5: error: the quote of annotation 'broken' is not in content/articles/deal.md")
     page = server.get("articles/deal/")
     assert "Second version, freshly edited." in page
     assert 'id="broken"' not in page

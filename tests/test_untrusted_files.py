@@ -310,7 +310,8 @@ def test_diff_reports_a_failing_template_at_its_line_and_exits_1(make_dossier):
     source = make_dossier({"layouts/index.html": "x\n{% extends 'index.html' %}\n"}, name="new")
     result = run("diff", str(base), "--source", str(source))
     assert result.returncode == 1
-    assert result.stderr.splitlines()[0] == (
+    assert result.stderr.splitlines()[0] == f"diff against the folder '{base}'"  # which base it used, then the errors
+    assert result.stderr.splitlines()[1] == (
         "layouts/index.html:2: error: template error while rendering /: the templates recurse without end (a template "
         "extends, includes or imports itself (directly or through others), or a macro calls itself without stopping: "
         "break the loop)")
@@ -330,7 +331,7 @@ def serving(make_dossier, tmp_path):
         processes.append(process)
         log = ServerLog(process.stderr)
         log.wait_for(lambda line: line.startswith("serving "))
-        return Server(source, out, port, log)
+        return Server(source, out, port, log, process)
 
     yield start
     for process in processes:
@@ -577,6 +578,7 @@ def test_diff_against_a_folder_reads_nothing_outside_it_and_never_hangs(make_dos
     result = run("diff", str(base), "--source", str(source), timeout=60)
     assert result.returncode == 1
     lines = result.stderr.splitlines()
+    assert lines.pop(0) == f"diff against the folder '{base}'"  # which base it used, then the errors
     assert lines[:2] == [
         "content/articles/fifo.md: error: this is a FIFO (named pipe), not a regular file (remove it: only regular "
         "files are read from a dossier)",

@@ -263,8 +263,9 @@ def test_a_relation_field_outdented_to_its_entity_names_the_relation():
     text = INDENTED.replace("  relations:\n    - {type: investor, target: meta}\n",
                             "    relations:\n    - type: investor\n      target: meta\n    since: 2025\n")
     assert where(text) == [("annotations.yaml", 18, "unknown field 'since'; check the indentation: it is probably "
-                            "a field of relation 1 of entity 'scale-ai' above",
-                            "indent 'since:' as far as the other fields of relation 1 of entity 'scale-ai'")]
+                            "a field of relation 'investor → meta' of entity 'scale-ai' above",
+                            "indent 'since:' as far as the other fields of relation 'investor → meta' of entity "
+                            "'scale-ai'")]
 
 
 def test_a_value_where_an_item_belongs_is_an_error_in_every_section():
@@ -371,22 +372,159 @@ def test_verdict_on_a_non_fact_check_is_an_error_at_the_verdict_line():
             quote: Meta
             kind: context
             verdict: accurate
-        """)) == ["annotations.yaml:24:5: error: annotation 1 has a verdict but is not a fact-check "
+        """)) == ["annotations.yaml:24:5: error: annotation 'background' has a verdict but is not a fact-check "
                   "(only kind: fact-check takes a verdict; remove it or change the kind)"]
 
 
 def test_fact_check_without_verdict_is_an_error_at_the_item():
     errors = where(annotations_with(FACT_CHECK).replace("    verdict: accurate\n", ""))
     assert [(line, message) for _, line, message, _ in errors] == [
-        (20, "missing required field 'verdict' in annotation 1")]
+        (20, "missing required field 'verdict' in annotation 'deal-claim'")]
     assert errors[0][3].startswith("add 'verdict:' — the verdict: accurate (5) · mostly-accurate (4)")
 
 
 def test_fact_check_needs_a_note_and_a_reference():
     yaml_text = annotations_with(FACT_CHECK).replace("    note: The filing shows it.\n", "").replace("cite: [filing]", "cite: []")
     assert [(line, message) for _, line, message, _ in where(yaml_text)] == [
-        (20, "missing required field 'note' in annotation 1"),
-        (25, "'cite' must list at least 1 item")]
+        (20, "missing required field 'note' in annotation 'deal-claim'"),
+        (25, "'cite' of annotation 'deal-claim' lists no reference")]
+
+
+NAMED = annotations_with("""
+    events:
+      - id: deal-signed
+        date: 2025-06-12
+      - date: 2025-06-13
+        summary: The title is missing.
+    claims:
+      stake:
+        statement: Meta bought a stake.
+        verdict: accurate
+        cite: [filing]
+        updates:
+          - {date: 2025-07-01}
+    annotations:
+      - id: deal-claim
+        quote: Meta bought a stake
+        kind: context
+        updates:
+          - {date: 2025-07-02, summary: Checked.}
+          - {date: 2025-07-03}
+      - article: deal
+        quote: Meta
+        kind: context
+      - id: background
+        article: deal
+        quote: Meta
+        kind: context
+    """).replace("    type: company\n", "    type: company\n    relations:\n      - {type: investor, target: scale}\n"
+                 "      - {type: owner}\n  scale:\n    name: Scale AI\n    type: company\n")
+NAMES = [
+    "missing required field 'target' in relation 2 (type 'owner') of entity 'meta'",
+    "missing required field 'title' in event 'deal-signed'",
+    "missing required field 'title' in event 2",
+    "missing required field 'summary' in update 1 (2025-07-01) of claim 'stake'",
+    "missing required field 'article' in annotation 'deal-claim'",
+    "missing required field 'summary' in update 2 (2025-07-03) of annotation 'deal-claim'",
+    "missing required field 'id' in annotation 2",
+]
+
+
+def test_every_error_about_an_item_names_it_by_id_and_by_position_only_without_one(make_dossier):
+    assert [message for _, _, message, _ in where(NAMED)] == NAMES
+    # `check` reads annotations.yaml in pieces, item by item: the same names
+    _, diagnostics = check(Config(source=make_dossier({"annotations.yaml": NAMED})))
+    assert [d.message for d in diagnostics if d.level == "error"] == NAMES
+
+
+def test_an_event_without_an_id_is_named_by_its_position_and_title():
+    text = annotations_with("""
+        events:
+          - {date: 2025-06-12, title: The deal is signed, cite: []}
+        annotations: []
+        """)
+    assert [message for _, _, message, _ in where(text)] == [
+        "'cite' of event 1 ('The deal is signed') lists no reference"]
+
+
+def test_a_field_outdented_below_an_annotation_names_it_by_id():
+    text = annotations_with("""
+        annotations:
+          - id: background
+            article: deal
+            quote: Meta
+        kind: context
+        """)
+    assert [(line, message) for _, line, message, _ in where(text)] == [
+        (20, "missing required field 'kind' in annotation 'background'"),
+        (23, "unknown field 'kind'; check the indentation: it is probably a field of annotation 'background' above")]
+
+
+def test_a_kind_that_is_not_a_kind_is_one_error_not_two():
+    yaml_text = annotations_with(FACT_CHECK).replace("kind: fact-check", "kind: factcheck")
+    assert problems(yaml_text) == [
+        "annotations.yaml:23:5: error: 'kind' must be one of fact-check, context, correction, boilerplate, opinion; "
+        "'factcheck' is not (did you mean 'fact-check'?)"]
+    assert problems(annotations_with(FACT_CHECK).replace("    kind: fact-check\n", "")) == [
+        "annotations.yaml:20:5: error: missing required field 'kind' in annotation 'deal-claim' (add 'kind:' — "
+        "fact-check (has a verdict) · context · correction · boilerplate (scrape junk) · opinion (speculation or "
+        "opinion).)"]
+
+
+def test_the_placeholder_note_of_an_annotate_stub_is_an_error():
+    from dossier.annotate import stub
+    from dossier.validate import PLACEHOLDER_NOTE
+
+    pasted = stub("deal", "Meta bought a stake", "bought-a-stake", ["meta"], None)
+    filled = pasted.replace("verdict:  # choose one", "verdict: accurate  # choose one").replace(
+        "cite: []", "cite: [filing]")
+    assert PLACEHOLDER_NOTE in filled
+    assert problems(annotations_with("annotations:\n" + filled)) == [
+        "annotations.yaml:25:5: error: the note of annotation 'bought-a-stake' is still the placeholder that "
+        "`annotate` wrote (write what is right, what is wrong, and what the evidence is, in your own words, in place "
+        "of the placeholder)"]
+    own_words = filled.replace(PLACEHOLDER_NOTE, "The filing shows it.")
+    assert problems(annotations_with("annotations:\n" + own_words)) == []
+    # kept in front of the editor's own words, reflowed, or on a context note: still the placeholder
+    kept = filled.replace(PLACEHOLDER_NOTE, PLACEHOLDER_NOTE.replace(", what is wrong,", ",\n      what is wrong,")
+                          + " The filing shows it.").replace("kind: fact-check", "kind: context").replace(
+        "    verdict: accurate", "    #")
+    assert [message for _, _, message, _ in where(annotations_with("annotations:\n" + kept))] == [
+        "the note of annotation 'bought-a-stake' is still the placeholder that `annotate` wrote"]
+
+
+@pytest.mark.parametrize("section, line, hint", [
+    ("""
+     annotations:
+       - {id: background, article: deal, quote: Meta, kind: context, note: N., cite: []}
+     """, "annotations.yaml:20:75: error: 'cite' of annotation 'background' lists no reference",
+     "write the ids of the references under 'references:' that support it, e.g. cite: [filing], or remove 'cite:'"),
+    ("""
+     events:
+       - {date: 2025-06-12, title: The deal, cite: []}
+     annotations: []
+     """, "annotations.yaml:20:41: error: 'cite' of event 1 ('The deal') lists no reference",
+     "write the ids of the references under 'references:' that support it, e.g. cite: [filing], or remove 'cite:'"),
+    ("""
+     claims:
+       stake: {statement: Meta bought a stake., verdict: accurate, cite: []}
+     annotations: []
+     """, "annotations.yaml:20:63: error: 'cite' of claim 'stake' lists no reference",
+     "write the ids of the references under 'references:' that support it, e.g. cite: [filing]; a claim needs at "
+     "least one"),
+], ids=["annotation", "event", "claim"])
+def test_an_empty_cite_list_is_an_error_anywhere(section, line, hint):
+    assert formatted(validate_strings(annotations_with(section))[1], "error") == [f"{line} ({hint})"]
+
+
+def test_an_empty_cite_list_of_a_relation_names_the_relation():
+    yaml_text = BASE_ANNOTATIONS.replace(
+        "    type: company\n", "    type: company\n    relations:\n      - {type: investor, target: scale, cite: []}\n"
+        "  scale:\n    name: Scale AI\n    type: company\n")
+    assert problems(yaml_text) == [
+        "annotations.yaml:16:41: error: 'cite' of relation 'investor → scale' of entity 'meta' lists no reference "
+        "(write the ids of the references under 'references:' that support it, e.g. cite: [filing], or remove "
+        "'cite:')"]
 
 
 # ---- dates --------------------------------------------------------------------------------
@@ -615,7 +753,8 @@ def test_whitespace_only_quote_is_an_error():
             article: deal
             quote: "   "
             kind: context
-        """)) == ["annotations.yaml:22:5: error: the quote is only whitespace (copy the exact words from the article)"]
+        """)) == ["annotations.yaml:22:5: error: the quote of annotation 'one' is only whitespace (copy the exact words "
+                  "from the article)"]
 
 
 # ---- warnings and the whole report --------------------------------------------------------
@@ -630,6 +769,38 @@ def test_reference_without_url_is_a_warning():
 def test_reference_with_a_note_instead_of_url_is_fine():
     yaml_text = BASE_ANNOTATIONS.replace("    url: https://example.org/filing\n", "    note: Seen in print only.\n")
     assert problems(yaml_text) == []
+
+
+PARAGRAPH = "Meta bought a 49% stake in Scale AI for about $14.3 billion, and its founder will lead a new lab.\n"
+
+
+@pytest.mark.parametrize("copy, why", [
+    (article("A copy, with its own first line.\n\n" + PARAGRAPH, title="Meta buys into Scale", kind="republication"),
+     "its paragraph at line 8 is there word for word"),
+    (article("Its own words, shorter.\n", title="The  Deal", kind="republication"), "the same title"),
+], ids=["a paragraph", "the title"])
+def test_a_republication_that_does_not_name_its_original_in_the_dossier_is_a_warning(make_dossier, copy, why):
+    original = article(PARAGRAPH)
+    assert problems(articles={"deal": original, "copy": copy}) == [
+        f"content/articles/copy.md:4:1: warning: article 'copy' is a republication and seems to copy 'deal' ({why}), "
+        "but does not name it in 'republishes:', so claim pages count the two as independent publishers (add "
+        "'republishes: deal')"]
+    named = copy.replace("kind: republication\n", "kind: republication\nrepublishes: deal\n")
+    assert problems(articles={"deal": original, "copy": named}) == []
+    root = make_dossier({"content/articles/deal.md": original, "content/articles/copy.md": copy})
+    assert check(Config(source=root))[0] is not None  # a warning: the site builds
+    assert check(Config(source=root, strict=True))[0] is None  # and --strict fails
+
+
+def test_a_republication_of_an_article_outside_the_dossier_is_a_notice(make_dossier):
+    copy = article("Meta bought a stake in a data company, a copy says.\n", title="Copied", kind="republication")
+    assert problems(articles={"deal": BASE_ARTICLE, "copy": copy}) == [
+        "content/articles/copy.md:4:1: notice: article 'copy' is a republication that names no original in "
+        "'republishes:', so claim pages count the publisher that copied it ('daily') as the one that said it (when "
+        "the original is found, add it to content/articles/ and name it in 'republishes:'; until then, rate 'daily' "
+        "as the copier it is and say in its rationale whose text it is)"]
+    root = make_dossier({"content/articles/copy.md": copy})
+    assert check(Config(source=root, strict=True))[0] is not None  # nothing to fix that the format can say
 
 
 def test_strict_check_turns_a_warning_into_a_failure(make_dossier):
@@ -662,7 +833,7 @@ def test_every_problem_is_reported_at_once_sorted_by_file_and_line(make_dossier)
     assert dossier is None
     assert formatted(diagnostics) == [
         "annotations.yaml:9:5: error: 'rating' must be one of reliable, mixed, unreliable, unknown; 'great' is not (write one of these values exactly)",
-        "annotations.yaml:24:5: error: annotation 1 has a verdict but is not a fact-check "
+        "annotations.yaml:24:5: error: annotation 'second' has a verdict but is not a fact-check "
         "(only kind: fact-check takes a verdict; remove it or change the kind)",
         "annotations.yaml:28:5: error: 'kind' must be one of fact-check, context, correction, boilerplate, opinion; "
         "'contxt' is not (did you mean 'context'?)",

@@ -173,7 +173,7 @@ def test_a_keyboard_selection_is_annotated_from_the_keyboard(served, open_page):
     # Tab reaches the button too, and Enter opens the box.
     page.keyboard.press("Escape")
     page.evaluate("document.activeElement.blur()")
-    for _ in range(40):
+    for _ in range(80):
         page.keyboard.press("Tab")
         if page.evaluate("document.activeElement.className") == "dossier-annotate":
             break

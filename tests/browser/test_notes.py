@@ -31,7 +31,7 @@ def panel_shows(page, note_id: str) -> bool:
 def test_every_highlight_has_a_labelled_focusable_handle(site, open_page):
     page = open_page().page
     page.goto(site.url(ARTICLE))
-    refs = page.locator(".article-body a.note-ref")
+    refs = page.locator("#page-title a.note-ref, .article-body a.note-ref")
     assert refs.count() == page.locator(".notes li.note").count() > 0
     for i in range(refs.count()):
         ref = refs.nth(i)
@@ -76,7 +76,7 @@ def test_clicking_a_highlight_opens_its_note(site, open_page, viewport):
 def test_keyboard_tab_enter_opens_and_escape_closes(site, open_page):
     page = open_page(viewport=WIDE).page
     page.goto(site.url(ARTICLE))
-    first_ref = page.locator(".article-body a.note-ref").first
+    first_ref = page.locator("#page-title a.note-ref, .article-body a.note-ref").first
     note_id = first_ref.get_attribute("data-note")
     for _ in range(200):                         # Tab from the top until the first handle has focus
         page.keyboard.press("Tab")
@@ -110,7 +110,7 @@ def test_keyboard_tab_enter_opens_and_escape_closes(site, open_page):
 def test_while_a_note_is_open_focus_on_another_marker_shows_its_note(site, open_page):
     page = open_page(viewport=WIDE).page
     page.goto(site.url(ARTICLE))
-    refs = page.locator(".article-body a.note-ref")
+    refs = page.locator("#page-title a.note-ref, .article-body a.note-ref")
     refs.nth(0).click()
     second = refs.nth(1)
     second.focus()
@@ -145,7 +145,7 @@ def test_without_javascript_notes_are_linked_both_ways(site, open_page):
     page.goto(site.url(ARTICLE))
     assert page.locator("#note-panel").count() == 0
     notes = page.locator("section#notes ol li.note")
-    assert notes.count() == page.locator(".article-body a.note-ref").count() > 0
+    assert notes.count() == page.locator("#page-title a.note-ref, .article-body a.note-ref").count() > 0
     ref = page.locator(f"#ref_{NOTE}")
     ref.click()
     page.wait_for_url(f"**#note_{NOTE}")
