@@ -29,9 +29,12 @@ What a `Session` guarantees, and the mechanism behind each promise:
   any edit that every page may show, only the pages the browsers show (`open_pages`, which
   serve learns from livereload) and those the edit touches as an article or annotation edit
   would are written by the build; every other page is left `stale` for `finish` (a page the
-  site no longer has is still deleted at once). A template does not change the dossier: after an edit of layouts/ alone, following
-  a good build, nothing is checked again (`_rebuild_templates`). A build stopped by newer
-  edits leaves the pages it wrote stale too: they show a dossier no build finished with.
+  site no longer has is still deleted at once). A template does not change the dossier:
+  after an edit of layouts/ alone, following a good build, nothing is checked again
+  (`_rebuild_templates`); templates saved with content are checked in full, but the open
+  pages and the edited articles' pages are written first, with the new templates. A build
+  stopped by newer edits leaves the pages it wrote stale too: they show a dossier no build
+  finished with.
 """
 from __future__ import annotations
 
