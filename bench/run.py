@@ -188,6 +188,8 @@ def bench_one(n: int, args) -> dict:
                     r["failures"].append(f"serve: {missed} of {len(r['serve'][kind])} {kind} edits never reached "
                                          f"the page within {edit_timeout:.0f}s"
                                          + (" (gave up on the rest)" if r["serve"].get(f"{kind}_gave_up") else ""))
+            for edit in r["serve"].get("reload_before_page", []):
+                r["failures"].append(f"serve: the browser was told to reload before the edited page was on disk ({edit})")
             served, on_disk = r["serve"]["home_served_bytes"], r["serve"]["home_file_bytes"]
             if served < on_disk:  # the live-reload script makes the served page a little longer, never shorter
                 r["failures"].append(f"serve: GET / returned {served} bytes but index.html has {on_disk} (truncated)")
@@ -260,6 +262,7 @@ def _memory(r: dict, key: str) -> str:
 
 
 def _serve(r: dict, kind: str) -> str:
+    """Median / p100 (the slowest edit) in ms."""
     if "serve" not in r:
         return "–"
     times = r["serve"].get(kind) or []
@@ -289,9 +292,14 @@ ROWS = [
     ("  warm build", lambda r: _memory(r, "warm")),
     ("  floor", lambda r: _memory(r, "floor")),
     ("pages written", lambda r: str(r.get("pages", "–"))),
-    ("serve article ms (med / max)", lambda r: _serve(r, "article")),
-    ("serve annotation ms (med / max)", lambda r: _serve(r, "annotation")),
-    ("serve template ms (med / max)", lambda r: _serve(r, "template")),
+    ("serve article ms (med / p100)", lambda r: _serve(r, "article")),
+    ("serve annotation ms (med / p100)", lambda r: _serve(r, "annotation")),
+    ("serve template ms (med / p100)", lambda r: _serve(r, "template")),
+    *[(f"serve {kind} edit → reload ms (med / p100)", lambda r, k=f"{kind}_reload": _serve(r, k))
+      for kind in ("article", "annotation", "template")],
+    ("serve load average (1 min) start / end",
+     lambda r: "{:.2f} / {:.2f}".format(r["serve"]["load_avg_start"][0], r["serve"]["load_avg_end"][0])
+     if "serve" in r else "–"),
 ]
 LINEAR = [("floor", "floor"), ("cold build", "build"), ("cold build, no search", "nosearch"), ("warm build", "warm"),
           ("check", "check")]
@@ -378,7 +386,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-serve", action="store_true", help="skip the serve latency measurements")
     parser.add_argument("--skip-nosearch", action="store_true", help="skip the builds without the search index")
     parser.add_argument("--skip-check", action="store_true", help="skip `build.py check`")
-    parser.add_argument("--serve-reps", type=int, default=7, help="edits of each kind (default 7)")
+    parser.add_argument("--serve-reps", type=int, default=20, help="edits of each kind (default 20)")
     parser.add_argument("--serve-spacing", type=float, default=1.5, help="seconds between two edits (default 1.5)")
     parser.add_argument("--serve-settle", type=float, default=0.5,
                         help="at least this many seconds after a change showed before the next edit (default 0.5)")

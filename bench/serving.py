@@ -3,11 +3,14 @@ template) until the edited article's page on disk shows it; and the edits themse
 the warm-build measurement uses too."""
 from __future__ import annotations
 
+import json
+import os
 import re
 import secrets
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -109,6 +112,99 @@ class Server:
                 pass
             _LIVE_GROUPS.discard(self.proc.pid)
             self._log.close()
+
+
+class Browser(threading.Thread):
+    """A stand-in for a browser with the edited page open: it speaks livereload's protocol
+    over the server's WebSocket (hello, then `info` with the page's URL, as livereload.js
+    does) and notes when each `reload` arrives and whether the page on disk then had the
+    edit's token. A minimal RFC 6455 client: text frames only, masked as clients must."""
+
+    def __init__(self, port: int, path: str, page: Path):
+        super().__init__(daemon=True)
+        self.page, self.token = page, ""
+        self.reloads: list[tuple[float, bool]] = []
+        """(perf_counter when a reload arrived, whether the page on disk had the token then)."""
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        key = secrets.token_bytes(16).hex()[:22] + "=="
+        self.sock.sendall(f"GET /livereload HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+                          f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+                          f"Origin: http://127.0.0.1:{port}\r\n\r\n".encode())
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = self.sock.recv(4096)
+            if not chunk:
+                raise OSError("serve closed the live-reload WebSocket during the handshake")
+            head += chunk
+        if not head.startswith(b"HTTP/1.1 101"):
+            raise OSError(f"serve refused the live-reload WebSocket: {head[:80]!r}")
+        self.buffer = head.split(b"\r\n\r\n", 1)[1]
+        self.sock.settimeout(None)
+        self.send({"command": "hello", "protocols": ["http://livereload.com/protocols/official-7"]})
+        if self.receive().get("command") != "hello":
+            raise OSError("serve did not answer livereload's hello")
+        self.send({"command": "info", "plugins": {}, "url": f"http://127.0.0.1:{port}/{path}"})
+        self.start()
+
+    def send(self, message: dict) -> None:
+        payload, mask = json.dumps(message).encode(), secrets.token_bytes(4)
+        length = bytes([0x80 | len(payload)]) if len(payload) < 126 else bytes([0xFE]) + len(payload).to_bytes(2, "big")
+        self.sock.sendall(bytes([0x81]) + length + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+
+    def _read(self, n: int) -> bytes:
+        while len(self.buffer) < n:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise EOFError
+            self.buffer += chunk
+        data, self.buffer = self.buffer[:n], self.buffer[n:]
+        return data
+
+    def receive(self) -> dict:
+        """The next text message (server frames are unmasked; control frames are skipped)."""
+        while True:
+            first, second = self._read(2)
+            length = second & 0x7F
+            if length == 126:
+                length = int.from_bytes(self._read(2), "big")
+            elif length == 127:
+                length = int.from_bytes(self._read(8), "big")
+            payload = self._read(length)
+            if first & 0x0F == 0x8:
+                raise EOFError
+            if first & 0x0F == 0x1:
+                return json.loads(payload)
+
+    def run(self) -> None:
+        try:
+            while True:
+                if self.receive().get("command") == "reload":
+                    at = time.perf_counter()
+                    try:
+                        shown = bool(self.token) and self.token.encode() in self.page.read_bytes()
+                    except OSError:
+                        shown = False
+                    self.reloads.append((at, shown))
+        except (EOFError, OSError, ValueError):
+            pass
+
+    def first_reload_after(self, started: float, wait: float) -> tuple[float, bool] | None:
+        """(seconds from `started` to the first reload after it, whether the page had the token
+        then), waiting up to `wait` seconds for it; None if none came."""
+        deadline = time.perf_counter() + wait
+        while True:
+            later = [r for r in list(self.reloads) if r[0] >= started]
+            if later:
+                return later[0][0] - started, later[0][1]
+            if time.perf_counter() > deadline:
+                return None
+            time.sleep(0.005)
+
+    def close(self) -> None:
+        try:
+            self.sock.close()
+        except OSError:
+            pass
 
 
 def write_text(path: Path, text: str) -> None:
@@ -228,6 +324,7 @@ def bench_serve(src: Path, out: Path, logs: Path, slug: str, reps: int, spacing:
                 edit_timeout: float, start_timeout: float) -> dict:
     result: dict = {"slug": slug, "reps": reps}
     page = out / "articles" / slug / "index.html"
+    result["load_avg_start"] = os.getloadavg()
     with Server(src, out, logs / "serve.log") as server:
         result["startup_s"], served = server.wait_ready(start_timeout)
         on_disk = (out / "index.html").read_bytes() if (out / "index.html").is_file() else b""
@@ -240,10 +337,12 @@ def bench_serve(src: Path, out: Path, logs: Path, slug: str, reps: int, spacing:
                 raise TimeoutError(f"serve answers but {page} does not exist")
             time.sleep(0.05)
         time.sleep(settle)
+        browser = Browser(server.port, f"articles/{slug}/", page)  # the edited page is the one open
         last_edit = last_seen = 0.0
         for edit_class in (ArticleEdit, AnnotationEdit, TemplateEdit):
             edit = edit_class(src, slug)
             times: list[float | None] = []
+            reloads: list[float | None] = []
             for rep in range(reps):
                 if rep >= 2 and all(t is None for t in times):
                     print(f"    serve {edit.kind:<10} giving up after {rep} timeouts", file=sys.stderr, flush=True)
@@ -253,17 +352,28 @@ def bench_serve(src: Path, out: Path, logs: Path, slug: str, reps: int, spacing:
                 if pause > 0:
                     time.sleep(pause)
                 token = "zq" + secrets.token_hex(5)
+                browser.token = token
                 edit.apply(token)
                 last_edit = time.perf_counter()
                 latency = wait_for_token(page, token, last_edit, edit_timeout, server)
                 last_seen = time.perf_counter()
                 times.append(latency)
+                reload = browser.first_reload_after(last_edit, 2.0 if latency is not None else 0)
+                reloads.append(reload[0] if reload else None)
+                if reload and not reload[1]:
+                    result.setdefault("reload_before_page", []).append(f"{edit.kind} {token}")
                 shown = "timeout" if latency is None else f"{latency * 1000:.0f} ms"
-                print(f"    serve {edit.kind:<10} {token}: {shown}", file=sys.stderr, flush=True)
+                told = "no reload" if reload is None else f"reload at {reload[0] * 1000:.0f} ms" + (
+                    "" if reload[1] else " (BEFORE the page was on disk)")
+                print(f"    serve {edit.kind:<10} {token}: {shown}, {told}  (load {os.getloadavg()[0]:.2f})",
+                      file=sys.stderr, flush=True)
             result[edit.kind] = times
+            result[f"{edit.kind}_reload"] = reloads
+        browser.close()
         time.sleep(settle)
         result["rss_end_mb"] = server.rss_mb()
         server.ensure_alive()
+    result["load_avg_end"] = os.getloadavg()
     log = server.log_text()
     result["log"] = str(server.log_path)
     result["log_rebuilds"] = len(re.findall(r"(?im)^.*\brebuil\w*\b.*\d.*$", log))

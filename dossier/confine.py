@@ -121,31 +121,34 @@ def files_inside(root: Path, relpath: str, within: str = "") -> list[tuple[str, 
     """Every regular file below the folder `root/relpath`, as (path relative to it, stat),
     sorted; Refused (with `path` set) for the first entry that may not be read."""
     found: list[tuple[str, os.stat_result]] = []
-
-    def walk(folder: str, prefix: str, parents: tuple[str, ...]) -> None:
-        with os.scandir(os.path.join(os.path.realpath(root), folder)) as entries:
-            names = sorted(entry.name for entry in entries)
-        for name in names:
-            path, shown = f"{folder}/{name}", prefix + name
-            try:
-                real, st = resolve_inside(root, path, within)
-                if stat.S_ISDIR(st.st_mode):
-                    if real in parents:
-                        raise Refused("this is a symbolic link to a folder that holds it (a loop of links)",
-                                      "remove the link")
-                    walk(path, shown + "/", parents + (real,))
-                elif stat.S_ISREG(st.st_mode):
-                    found.append((shown, st))
-                else:
-                    raise not_a_file(st)
-            except Refused as refused:
-                refused.path = refused.path or path  # the innermost entry, where it was refused
-                raise
-            except FileNotFoundError:
-                continue  # removed meanwhile
-
-    walk(relpath, "", (os.path.realpath(os.path.join(os.path.realpath(root), relpath)),))
+    _walk(root, within, relpath, "", (os.path.realpath(os.path.join(os.path.realpath(root), relpath)),), found)
     return found
+
+
+def _walk(root: Path, within: str, folder: str, prefix: str, parents: tuple[str, ...],
+          found: list[tuple[str, os.stat_result]]) -> None:
+    """files_inside's recursion (a function of its own, not a closure: a closure that calls
+    itself is a reference cycle, left for the cyclic collector on every call)."""
+    with os.scandir(os.path.join(os.path.realpath(root), folder)) as entries:
+        names = sorted(entry.name for entry in entries)
+    for name in names:
+        path, shown = f"{folder}/{name}", prefix + name
+        try:
+            real, st = resolve_inside(root, path, within)
+            if stat.S_ISDIR(st.st_mode):
+                if real in parents:
+                    raise Refused("this is a symbolic link to a folder that holds it (a loop of links)",
+                                  "remove the link")
+                _walk(root, within, path, shown + "/", parents + (real,), found)
+            elif stat.S_ISREG(st.st_mode):
+                found.append((shown, st))
+            else:
+                raise not_a_file(st)
+        except Refused as refused:
+            refused.path = refused.path or path  # the innermost entry, where it was refused
+            raise
+        except FileNotFoundError:
+            continue  # removed meanwhile
 
 
 def not_a_file(st: os.stat_result) -> Refused:

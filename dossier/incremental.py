@@ -1,12 +1,40 @@
 """Rebuilds for `serve`: keep the last build in memory and redo only what an edit touches.
 
-A `Session` caches, across rebuilds, annotations.yaml's items (by their text), each
-article's resolution (by its file's size and time and the annotations on it) and the
-hash of every page it wrote. After an edit it re-renders the pages that can depend on
-what changed — the edited articles first, then the entities they mention, their claims,
-and the index pages — and writes only the files whose bytes changed. A template or
-entity edit re-renders everything. The result is the same, byte for byte, as a cold
-build of the same files (tests/test_incremental.py holds it to that).
+What a `Session` guarantees, and the mechanism behind each promise:
+
+- **The same bytes as a cold build.** After any series of edits, once `finish` has run, the
+  output is what `build` writes for the same files (tests/test_incremental.py holds it to
+  that). Pages are re-rendered when they can depend on what changed (touched.py: the edited
+  articles, the entities they mention, their claims, the index pages; everything after an
+  entity or site edit) and a file is written only when its bytes changed (`written` keeps
+  each file's digest); a page the site no longer has is deleted.
+- **Caches, so an edit costs what it touches.** The checking half (recheck.py) keeps
+  annotations.yaml's items, each article's resolution and the lock file across rebuilds.
+- **The edited pages first.** Before the whole dossier is checked, an edited article's page is
+  resolved on its own and written (`on_early_write`), so the browser reloads at once; the full
+  check that follows may still refuse the build, which then changes nothing else.
+- **A newer edit need not wait.** serve sets `superseded` when newer edits wait; a build after
+  the first then stops at its next safe point, once its edited pages are out, raising
+  Superseded. Nothing is lost: the next build compares with the last build that finished,
+  not with the one that stopped.
+- **Heavy work is deferred, and only the newest build's is done.** `build(defer=True)` leaves
+  the pages that list the whole dossier and the data files, and after a template edit every
+  page no browser shows (`stale`), to `finish`, which serve runs in a forked child (serve.py's
+  BackgroundFinisher). `busy` is set while a build runs, so a finish in a thread yields the
+  processor; `generation` counts good builds, so a finish for an older one stops; `hand_off`
+  forgets the digests of the files a child will write, so this process never skips one of them
+  as unchanged, and `epoch` (bumped by every build) tells whether the child's work still
+  counts when it ends. `lock` guards `written` and `stale` against the finisher's thread.
+- **When every page changes, the open ones first.** After a template edit, an entity edit or
+  any edit that every page may show, only the pages the browsers show (`open_pages`, which
+  serve learns from livereload) and those the edit touches as an article or annotation edit
+  would are written by the build; every other page is left `stale` for `finish` (a page the
+  site no longer has is still deleted at once). A template does not change the dossier:
+  after an edit of layouts/ alone, following a good build, nothing is checked again
+  (`_rebuild_templates`); templates saved with content are checked in full, but the open
+  pages and the edited articles' pages are written first, with the new templates. A build
+  stopped by newer edits leaves the pages it wrote stale too: they show a dossier no build
+  finished with.
 """
 from __future__ import annotations
 
@@ -20,197 +48,96 @@ from typing import Callable
 
 from . import drift, publish, urls
 from .coverage import figures
-from .diagnostics import Diagnostic, has_errors, sort_diagnostics
-from .load import ANNOTATIONS_FILE, ARTICLES_DIR, list_markdown, read_annotations
-from .model import Dossier, Inputs
-from .parallel import map_chunks
-from . import listing
+from .diagnostics import Diagnostic, Location, error
+from .load import ANNOTATIONS_FILE, ARTICLES_DIR
+from .model import Dossier
+from .parallel import MIN_PARALLEL, map_chunks
+from .recheck import Rechecker, Superseded
 from .render import Page, TemplateProblem, lists_the_dossier, plan_pages, render_page
-from .resolve import alias_index, annotations_by_article, assemble
-from .site import (ArticleInputs, BuildResult, Config, layout_dirs, load_pages, other_files,
-                   plan_outputs, prepare_articles)
-from .templates import ENVIRONMENTS as _ENVIRONMENTS, environment as _environment
-from .validate import cross_check, validate_annotations
+from .site import ArticleInputs, BuildResult, Config, layout_dirs, other_files, plan_outputs, prepare_articles
+from .templates import environment, forget_environments
+from .touched import LIST_PAGES, affected_pages, structure_changed
 from .write import OutputError, copy_static, guard_output, marked, staging
 
-LIST_PAGES = (urls.HOME, urls.ARTICLES, urls.ENTITIES, urls.TIMELINE, urls.CLAIMS, urls.COMPARE, urls.CORRECTIONS,
-              urls.SOURCES, urls.REFERENCES)
-"""Pages that list every article or annotation: re-rendered after any content edit (with the
-later parts of a long list: render.lists_the_dossier)."""
+__all__ = ["Session", "Superseded"]
 
 
-class Superseded(Exception):
-    """An incremental build stopped at a safe point because newer edits wait (see Session.superseded)."""
-
-
-class Session:
-    """One dossier being served: its caches and its last good build."""
+class Session(Rechecker):
+    """One dossier being served: its caches (Rechecker) and its last good build."""
 
     def __init__(self, config: Config):
-        self.config = config
-        self.yaml_cache: dict = {}
-        self.item_cache: dict = {}
-        self.article_cache: dict[str, tuple] = {}
-        """relpath → ((key, resolution), and the one before it); see check()."""
+        super().__init__(config)
         self.written: dict[str, str] = {}
-        self.dossier: Dossier | None = None
-        self.annotations = None
+        """Output path → digest of the bytes last written there ("": unknown, write it again)."""
         self.good_annotations = None
         """The annotations of the last good build."""
-        self.unchecked: set[str] | None = None
-        """Files edited since the article cache was last brought up to date; None: any may be."""
-        self.annotation_problems: list[Diagnostic] = []
-        self.aliases_key = None
-        self.grouped: tuple = (None, {})
-        """(annotations, their annotations_by_article), for the annotations last loaded."""
-        self.lock_file: tuple = (None, {})
-        """(stat key, contents) of annotations.lock, read again only when the file changes."""
         self.lock = threading.Lock()
         self.generation = 0
         """Counts good builds: a background `finish` for an older one stops early."""
         self.busy = threading.Event()
         """Set while a build runs: the background `finish` waits, leaving it the processor."""
-        self.superseded = threading.Event()
-        """Set (by serve) when newer edits wait: a build after the first then stops at its next
-        safe point, once the edited pages are written, raising Superseded. What it did not do
-        the next build does, as it compares its result with the last build that finished."""
-        self.on_early_write: Callable[[], None] | None = None
-        """Called once the edited articles' pages are on disk, before the rest of a rebuild."""
-
-    # ---- checking, with caches ----------------------------------------------------------
-
-    def load_annotations(self) -> None:
-        """Re-read annotations.yaml, re-checking only the items whose text changed."""
-        config = self.config
-        doc, problems = read_annotations(config.source, self.yaml_cache)
-        annotations = validate_annotations(doc, problems, self.item_cache)
-        if config.base_url:
-            annotations = dataclasses.replace(
-                annotations, site=dataclasses.replace(annotations.site, base_url=config.base_url.rstrip("/") + "/"))
-        self.annotations, self.annotation_problems = annotations, problems
-        self.yaml_ok = doc is not None and isinstance(doc.value, dict)
-
-    def check(self, changed: set[str] | None = None) -> tuple[Dossier | None, list[Diagnostic]]:
-        """The dossier checked and resolved, from the caches; `changed` (the paths edited since
-        the last check, when known) spares a look at every other article file."""
-        config = self.config
-        if self.annotations is None:
-            self.load_annotations()
-        annotations = self.annotations
-        diagnostics = list(self.annotation_problems)
-        if has_errors(diagnostics, False):
-            # The build fails whatever the articles say: report annotations.yaml's errors now,
-            # rather than re-resolve every article whose annotations a half-saved file lost.
-            return None, sort_diagnostics(diagnostics)
-        names = {e.id: e.name for e in annotations.entities.values()}
-        aliases_key = tuple(sorted((e.id, e.name, e.aliases) for e in annotations.entities.values()))
-        if aliases_key != self.aliases_key:
-            self.article_cache.clear()  # links and names in every body may change
-            self.aliases_key, self.aliases, self.names = aliases_key, alias_index(annotations), names
-        by_article = self._by_article(annotations)
-        paths, problems = list_markdown(config.source, ARTICLES_DIR)
-        diagnostics += problems
-        todo, resolved = [], {}
-        for relpath in paths:
-            key, outcome = self._cached(relpath, by_article, changed is not None and relpath not in changed)
-            if outcome is None:
-                todo.append((relpath, key))
-                continue
-            diagnostics += outcome[1]
-            if outcome[0] is not None:
-                resolved[outcome[0].article.slug] = outcome[0]
-        shared = ArticleInputs(config.source, by_article, self.aliases, self.names)
-        outcomes = map_chunks(prepare_articles, [r for r, _ in todo], shared, refs=annotations.annotations)
-        for (relpath, key), outcome in zip(todo, outcomes):
-            self._remember(relpath, key, outcome)
-            diagnostics += outcome[1]
-            if outcome[0] is not None:
-                resolved[outcome[0].article.slug] = outcome[0]
-        for gone in set(self.article_cache) - set(paths):
-            del self.article_cache[gone]
-        self.unchecked = set()  # every article file is in the cache as it is now
-        self._checkpoint()
-        inputs = Inputs(annotations, {slug: r.article for slug, r in resolved.items()}, load_pages(config.source, diagnostics))
-        if self.yaml_ok:
-            diagnostics += cross_check(inputs)
-        self._checkpoint()
-        dossier, problems = assemble(inputs, resolved)
-        self._checkpoint()
-        problems += drift.compare(self._read_lock(), dossier)
-        diagnostics = sort_diagnostics(diagnostics + problems)
-        return (None if has_errors(diagnostics, config.strict) else dossier), diagnostics
-
-    def _checkpoint(self) -> None:
-        if self.superseded.is_set() and self.dossier is not None:  # never the first build
-            raise Superseded
-
-    def _by_article(self, annotations) -> dict:
-        """annotations_by_article, kept while annotations.yaml is unchanged."""
-        if self.grouped[0] is not annotations:
-            self.grouped = (annotations, annotations_by_article(annotations))
-        return self.grouped[1]
-
-    def _read_lock(self) -> dict:
-        try:
-            st = os.stat(self.config.source / drift.LOCK_FILE)
-            key = (st.st_mtime_ns, st.st_size, st.st_ino)
-        except OSError:
-            key = None
-        if key != self.lock_file[0]:
-            self.lock_file = (key, drift.read_lock(self.config.source) if key else {})
-        return self.lock_file[1]
-
-    def _cached(self, relpath: str, by_article: dict, unchanged: bool) -> tuple[tuple, tuple | None]:
-        """(the article's cache key, its cached resolution or None); `unchanged`: the file is
-        known to be as it was, so its last stat stands."""
-        entries = self.article_cache.get(relpath, ())
-        if unchanged and entries and entries[0][0][0] is not None:
-            key = entries[0][0][:2] + (self._annotations_of(relpath, by_article),)
-        else:
-            key = self._article_key(relpath, by_article)
-        hit = next((entry for entry in entries if entry[0] == key), None)
-        if hit is None:
-            return key, None
-        if hit is not entries[0]:
-            self.article_cache[relpath] = (hit, entries[0])
-        return key, hit[1]
-
-    def _remember(self, relpath: str, key: tuple, outcome: tuple) -> None:
-        """Cache a resolution; the one before stays too, so an annotation edit undone, or an
-        annotations.yaml read half-saved and then whole, finds it again instead of resolving
-        the article once more."""
-        self.article_cache[relpath] = ((key, outcome),) + self.article_cache.get(relpath, ())[:1]
-
-    def _article_key(self, relpath: str, by_article: dict) -> tuple:
-        """What an article's resolution depends on: its file's stat, and its annotations."""
-        try:
-            st = os.stat(self.config.source / relpath)
-        except OSError:
-            return (None,)
-        return (st.st_mtime_ns, st.st_size, self._annotations_of(relpath, by_article))
-
-    @staticmethod
-    def _annotations_of(relpath: str, by_article: dict) -> tuple:
-        """The article's annotations: compared by identity (an unchanged item is the same
-        object), else by value; the key holds them, so no id() is ever reused for another."""
-        return tuple(by_article.get(relpath.rsplit("/", 1)[-1][:-3], ()))
+        self.on_early_write: Callable[[set[str]], None] | None = None
+        """Called with their URLs once the edited articles' pages (or, after a template edit,
+        the open pages) are on disk, before the rest of a rebuild."""
+        self.open_pages: Callable[[], set[str]] = set
+        """The URLs of the pages the browsers show (set by serve): written first."""
+        self.stale: set[str] = set()
+        """URLs of pages on disk that may differ from what the last good build and the
+        templates make (left so by a template or entity edit, or by a build stopped half-way):
+        written by `finish`, or by the next build that renders them."""
+        self.epoch = 0
+        """Counts builds started: a finish handed off before the last one no longer counts."""
+        self.current = False
+        """Whether the last good build is what the dossier's files say now (the templates aside)."""
+        self.diagnostics: list[Diagnostic] = []
+        """The warnings of the last good build."""
+        self.figured: tuple = (None, {})
+        """(dossier, its coverage.figures), for the newest dossier they were needed for."""
 
     # ---- building -----------------------------------------------------------------------
 
     def build(self, changed: set[str] | None = None, defer: bool = False) -> BuildResult:
         """Rebuild after `changed` (paths relative to the source; None: anything may have).
-        With `defer`, the pages that list the whole dossier and the data files are left for
-        `finish`, which serve runs in the background so the next edit need not wait."""
+        With `defer`, the pages that list the whole dossier and the data files (and, after an
+        edit every page may show, the pages no browser shows and the edit does not touch) are
+        left for `finish`, which serve runs in the background so the next edit need not wait."""
+        templates_only = bool(changed) and all(p.startswith("layouts/") for p in changed)
         full = (changed is None or self.dossier is None
                 or any(p.startswith("layouts/") or p.endswith("/") for p in changed))  # a template, or a folder
         if full:
-            _ENVIRONMENTS.clear()  # templates may have been added, removed or overridden
+            forget_environments()  # templates may have been added, removed or overridden
         yaml_changed = changed is None or ANNOTATIONS_FILE in changed
         self.busy.set()
         try:
+            with self.lock:
+                self.epoch += 1
+            if templates_only and defer and self.current and marked(self.config.out):
+                return self._rebuild_templates()
+            self.current = False  # until this build is good
             return self._build(changed, defer, full, yaml_changed)
         finally:
             self.busy.clear()
+
+    def _rebuild_templates(self) -> BuildResult:
+        """After an edit of layouts/ alone: the dossier is as the last good build left it, only
+        its pages change. The open pages are written now, every other one is left stale."""
+        dossier = self.dossier
+        pages = plan_pages(dossier)
+        showing = self.open_pages()
+        first = [page for page in pages if page.url in showing]
+        try:
+            copy_static([d / "static" for d in reversed(layout_dirs(self.config))], self.config.out)
+            written = self._write(dossier, first, False, self.config.out)
+        except TemplateProblem as problem:
+            return BuildResult(None, self.diagnostics + [problem.diagnostic])
+        except (OutputError, OSError) as exc:
+            return BuildResult(None, self.diagnostics + [error(Location(str(self.config.out)), str(exc))])
+        with self.lock:
+            self.stale = {page.url for page in pages} - showing
+            self.generation += 1
+        if first and self.on_early_write is not None:
+            self.on_early_write({page.url for page in first})
+        return BuildResult(dossier, self.diagnostics, max(1, written))
 
     def _build(self, changed: set[str] | None, defer: bool, full: bool, yaml_changed: bool) -> BuildResult:
         previous, before = self.dossier, self.good_annotations  # what the pages on disk were made from
@@ -219,16 +146,17 @@ class Session:
         fresh = previous is None or not marked(self.config.out)
         if yaml_changed or self.annotations is None:
             self.load_annotations()
-        if not full and not fresh and before is not None:
-            self._write_edited_first(previous, before, changed)
-        if changed is None or any(p.endswith("/") for p in changed):
+        folders = changed is None or any(p.endswith("/") and not p.startswith("layouts/") for p in changed)
+        if not fresh and not folders and before is not None:  # (full, then, means templates changed too)
+            self._write_edited_first(previous, before, changed, self.open_pages() if full else set())
+        if folders:
             self.unchecked = None  # look at every file
         elif self.unchecked is not None:
-            self.unchecked |= changed
+            self.unchecked |= {p for p in changed if not p.startswith("layouts/")}
         dossier, diagnostics = self.check(self.unchecked)
         if dossier is None:
             return BuildResult(None, diagnostics)
-        if not full and previous is not None and _structure_changed(previous, dossier):
+        if not full and previous is not None and structure_changed(previous, dossier):
             full = True
         try:
             guard_output(self.config.out, self.config.source)
@@ -237,36 +165,53 @@ class Session:
             defer = defer and not fresh
             others = (plan_outputs(dossier, pages) if defer else other_files(dossier, pages)).files
             if fresh:
-                self.written.clear()
+                with self.lock:
+                    self.written.clear()
+                    self.stale.clear()
                 with staging(self.config.out) as folder:
                     written = self._write(dossier, pages, True, folder)
                     written += sum(self._put(path, content, folder) for path, content in others.items())
             else:
-                wanted = pages if full else _affected(previous, dossier, pages)
+                touched_pages = affected_pages(previous, dossier, pages, self._figures(previous) != self._figures(dossier))
+                wanted = pages if full else touched_pages
                 if defer:
                     wanted = [page for page in wanted if not lists_the_dossier(page)]
-                written = self._write(dossier, wanted, full, self.config.out)
+                if defer and full:  # every page may change: those the edit touches and the open ones now
+                    now = self.open_pages() | {page.url for page in touched_pages}
+                    with self.lock:
+                        self.stale |= {page.url for page in wanted if page.url not in now}
+                    wanted = [page for page in wanted if page.url in now]
+                written = self._write(dossier, wanted, full, self.config.out, stoppable=True)
                 written += sum(self._put(path, content, self.config.out) for path, content in others.items())
                 self._remove_stale({urls.output_path(page.url) for page in pages} | set(others) | set(publish.OUTPUTS))
         except TemplateProblem as problem:
             return BuildResult(None, diagnostics + [problem.diagnostic])
         except (OutputError, OSError) as exc:
-            from .diagnostics import Location, error
             return BuildResult(None, diagnostics + [error(Location(str(self.config.out)), str(exc))])
-        self.dossier, self.good_annotations = dossier, self.annotations
-        self.generation += 1
+        with self.lock:
+            self.dossier, self.good_annotations = dossier, self.annotations
+            self.generation += 1
+        self.current, self.diagnostics = True, diagnostics
         if not defer:
             drift.write_lock(self.config.source, dossier)
         return BuildResult(dossier, diagnostics, max(1, written))
 
+    def _figures(self, dossier: Dossier) -> dict[str, str]:
+        """coverage.figures of the dossier, kept for the newest one: the next build's previous."""
+        if self.figured[0] is not dossier:
+            self.figured = (dossier, figures(dossier))
+        return self.figured[1]
+
     def finish(self) -> int:
-        """Bring the list pages and the data files up to date with the last good build
-        (the part `build(defer=True)` left); safe to run in another thread."""
+        """Bring the pages left stale, the list pages and the data files up to date with the last
+        good build (the part `build(defer=True)` left); safe to run in another thread."""
         dossier, generation = self.dossier, self.generation
         if dossier is None:
             return 0
         pages = plan_pages(dossier)
-        written = 0
+        with self.lock:
+            behind = [page for page in pages if page.url in self.stale and not lists_the_dossier(page)]
+        written = self._write(dossier, behind, False, self.config.out) if behind else 0
         steps = [(page, None) for page in pages if lists_the_dossier(page)] + [(None, output) for output in publish.OUTPUTS]
         outputs = None
         for page, output in steps:
@@ -280,27 +225,39 @@ class Session:
             else:
                 outputs = outputs or dict(publish.outputs(dossier, [p.url for p in pages]))
                 written += self._put(output, outputs[output])
+        with self.lock:
+            if self.generation == generation:
+                self.stale.clear()
         drift.write_lock(self.config.source, dossier)
         return written
 
-    def hand_off(self) -> None:
+    def hand_off(self) -> tuple[set[str], int]:
         """Before another process runs `finish`: forget what was written to the files it
-        writes, so this process never skips one of them as unchanged."""
+        writes, so this process never skips one of them as unchanged. Returns the URLs of
+        the pages it will write, and the epoch to give `finished`."""
         lists = plan_pages(self.dossier) if self.dossier is not None else []
-        handed = {urls.output_path(url) for url in LIST_PAGES} | set(publish.OUTPUTS) \
-            | {urls.output_path(page.url) for page in lists if lists_the_dossier(page)}
         with self.lock:
-            for path in handed:
-                self.written.pop(path, None)
+            handed = self.stale | set(LIST_PAGES) | {page.url for page in lists if lists_the_dossier(page)}
+            for path in {urls.output_path(url) for url in handed} | set(publish.OUTPUTS):
+                self.written[path] = ""  # still ours to delete if the page goes, but never "unchanged"
+            return handed, self.epoch
+
+    def finished(self, handed: set[str], epoch: int) -> None:
+        """Another process's `finish` wrote the pages `handed`: they are no longer stale, unless
+        a build started since (which may have made them stale again)."""
+        with self.lock:
+            if self.epoch == epoch:
+                self.stale -= handed
 
     def release_locks(self) -> None:
         """In a forked child: fresh locks, as the thread that held the old ones is not there."""
         self.lock = threading.Lock()
         self.busy = threading.Event()
 
-    def _write_edited_first(self, previous: Dossier, before, changed: set[str]) -> None:
-        """Put the edited articles' pages on disk before the rest of the rebuild, when they
-        resolve cleanly on their own (the full check that follows may still refuse the build)."""
+    def _write_edited_first(self, previous: Dossier, before, changed: set[str], showing: set[str]) -> None:
+        """Put the edited articles' pages (and the pages `showing`, when templates changed too)
+        on disk before the rest of the rebuild, when they resolve cleanly on their own (the
+        full check that follows may still refuse the build)."""
         annotations = self.annotations
         if any(d.level == "error" for d in self.annotation_problems) or annotations.entities != before.entities:
             return  # let the full check report it, or re-render everything
@@ -315,7 +272,7 @@ class Session:
                 now, then = {id(a) for a in new}, {id(a) for a in old}
                 slugs |= {a.article for a in new if id(a) not in then}
                 slugs |= {a.article for a in old if id(a) not in now}
-        if not slugs or len(slugs) > 8:
+        if not (slugs or showing) or len(slugs) > 8:
             return
         by_article: dict[str, list] = {slug: [] for slug in slugs}  # just these articles: a full grouping costs more
         for annotation in annotations.annotations:
@@ -338,22 +295,49 @@ class Session:
             articles[slug] = resolved
             pages.append(Page(urls.article(slug), "article.html", {"slug": slug}))
         provisional = dataclasses.replace(previous, articles=articles)
+        if showing:
+            pages += [page for page in plan_pages(provisional) if page.url in showing and page not in pages]
         try:
-            written = sum(self._put(path, html) for path, html in _render((provisional, layout_dirs(self.config)), pages))
+            written = self._write(provisional, pages, False, self.config.out)
         except (TemplateProblem, KeyError):
             return
         if written and self.on_early_write is not None:
-            self.on_early_write()
+            self.on_early_write({page.url for page in pages})
 
-    def _write(self, dossier: Dossier, pages: list[Page], full: bool, out: Path) -> int:
+    def _write(self, dossier: Dossier, pages: list[Page], full: bool, out: Path, stoppable: bool = False) -> int:
+        """Render `pages` and write those whose bytes changed (on every core when there are
+        many), the open ones first, then the articles; they are no longer stale. When
+        `stoppable`, newer edits stop it between two pages (Superseded): the pages it wrote
+        are then stale, as they show a dossier no build finished with."""
         if full:
             copy_static([d / "static" for d in reversed(layout_dirs(self.config))], out)
-        ordered = sorted(pages, key=lambda p: p.template != "article.html")  # the edited article first
-        if len(ordered) >= 48:
-            rendered = map_chunks(_render, ordered, (dossier, layout_dirs(self.config)))
+        showing = self.open_pages()
+        ordered = sorted(pages, key=lambda p: (p.url not in showing, p.template != "article.html"))
+        if len(ordered) < MIN_PARALLEL:
+            written, done = 0, set()
+            for page in ordered:
+                if stoppable and self.superseded.is_set():
+                    with self.lock:
+                        self.stale |= done
+                    raise Superseded
+                written += sum(self._put(path, html, out) for path, html in _render((dossier, layout_dirs(self.config)), [page]))
+                done.add(page.url)
         else:
-            rendered = _render((dossier, layout_dirs(self.config)), ordered)
-        return sum(self._put(path, html, out) for path, html in rendered)
+            with self.lock:
+                known = dict(self.written)
+            try:  # the workers write the pages themselves: only the digests come back
+                done = map_chunks(_render_and_write, ordered, (dossier, layout_dirs(self.config), out, known))
+            except BaseException:
+                with self.lock:  # some may be written: none of them can be taken as unchanged now
+                    for page in ordered:
+                        self.written[urls.output_path(page.url)] = ""
+                raise
+            with self.lock:
+                self.written.update(done)
+            written = len(done)
+        with self.lock:
+            self.stale -= {page.url for page in pages}
+        return written
 
     def _remove_stale(self, current: set[str]) -> None:
         """Delete the pages this session wrote that the site no longer has (a removed article)."""
@@ -369,17 +353,27 @@ class Session:
     def _put(self, path: str, content: str | bytes, out: Path | None = None) -> int:
         """Write one file if its bytes changed, atomically (the browser never reads half)."""
         data = content.encode("utf-8") if isinstance(content, str) else content
-        digest = hashlib.blake2b(data, digest_size=16).hexdigest()
-        target = (out or self.config.out) / path
+        digest = _digest(data)
+        out = out or self.config.out
         with self.lock:  # serve's background finisher writes too
-            if self.written.get(path) == digest and target.exists():
+            if self.written.get(path) == digest and (out / path).exists():
                 return 0
-            _make_folders(out or self.config.out, target.parent)
-            tmp = target.with_name(f".{target.name}.tmp")
-            tmp.write_bytes(data)
-            os.replace(tmp, target)
+            _write_file(out, path, data)
             self.written[path] = digest
         return 1
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def _write_file(out: Path, path: str, data: bytes) -> None:
+    """Replace out/path with `data` atomically: a temporary file beside it, renamed over it."""
+    target = out / path
+    _make_folders(out, target.parent)
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, target)
 
 
 def _make_folders(out: Path, folder: Path) -> None:
@@ -391,54 +385,21 @@ def _make_folders(out: Path, folder: Path) -> None:
 
 def _render(shared: tuple, pages: list[Page]) -> list[tuple[str, str]]:
     dossier, layouts = shared
-    env = _environment(tuple(layouts))
+    env = environment(tuple(layouts))
     return [(urls.output_path(page.url), render_page(env, dossier, page)) for page in pages]
 
 
-def _structure_changed(old: Dossier, new: Dossier) -> bool:
-    """Whether something every page may show changed: site, sources, entities, references,
-    claims, events or content pages. Then every page is re-rendered."""
-    return (old.site != new.site or old.sources != new.sources or old.entities != new.entities
-            or old.references != new.references or old.claims != new.claims or old.events != new.events
-            or old.pages != new.pages or list(old.articles) != list(new.articles) or _layout_changed(old, new))
-
-
-def _layout_changed(old: Dossier, new: Dossier) -> bool:
-    """Whether a long list was split differently (listing.py): pages came or went, or an event,
-    a reference or a correction moved to another part, so links on any page may change."""
-    before, after = listing.layout(old), listing.layout(new)
-    return (before.placed != after.placed or before.claims_split != after.claims_split
-            or [p.url for p in plan_pages(old)] != [p.url for p in plan_pages(new)])
-
-
-def _affected(old: Dossier, new: Dossier, pages: list[Page]) -> list[Page]:
-    """The pages an edit of articles or annotations can change."""
-    changed = {slug for slug, r in new.articles.items() if old.articles.get(slug) != r}
-    changed |= {slug for slug in new.articles if _bottom_line(old, slug) != _bottom_line(new, slug)}
-    entities, claims = set(), set()
-    for d in (old, new):
-        for slug in changed:
-            resolved = d.articles.get(slug)
-            if resolved is None:
-                continue
-            entities.update(m.entity for m in resolved.mentions)
-            for anc in resolved.anchors:
-                entities.update(anc.annotation.entities)
-                if anc.annotation.claim:
-                    claims.add(anc.annotation.claim)
-    for claim in claims:  # each telling's article says how many other articles tell the claim
-        tellers = [{a.annotation.article for a in d.index.anchors_by_claim.get(claim, [])} for d in (old, new)]
-        if tellers[0] != tellers[1]:
-            changed |= (tellers[0] | tellers[1]) & set(new.articles)
-    wanted = set(LIST_PAGES) | {urls.article(s) for s in changed} | {urls.entity(e) for e in entities} \
-        | {urls.claim(c) for c in claims}
-    if figures(old) != figures(new):  # content pages may state them
-        wanted |= {urls.page(slug) for slug in new.pages}
-    return [page for page in pages if page.url in wanted or lists_the_dossier(page)  # with every part of a page
-            or page.context.get("entity_id") in entities or page.context.get("claim_id") in claims]
-
-
-def _bottom_line(d: Dossier, slug: str) -> tuple | None:
-    """What an article page shows of its assessment (its place in annotations.yaml aside)."""
-    assessment = d.assessments.get(slug)
-    return (assessment.summary, assessment.updated) if assessment else None
+def _render_and_write(shared: tuple, pages: list[Page]) -> list[tuple[str, str]]:
+    """In a worker: render and write each page whose bytes differ from what `known` says is
+    on disk; (path, digest) of each one written."""
+    dossier, layouts, out, known = shared
+    env = environment(tuple(layouts))
+    done = []
+    for page in pages:
+        path = urls.output_path(page.url)
+        data = render_page(env, dossier, page).encode("utf-8")
+        digest = _digest(data)
+        if known.get(path) != digest or not (out / path).exists():
+            _write_file(out, path, data)
+            done.append((path, digest))
+    return done

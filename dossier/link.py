@@ -45,17 +45,20 @@ def _trie_pattern(words: list[str]) -> str:
         for char in word:
             node = node.setdefault(char, {})
         node[""] = {}
+    return _emit(trie)
 
-    def emit(node: dict) -> str:
-        ends = "" in node
-        branches = [re.escape(char) + emit(child) for char, child in sorted(node.items()) if char]
-        if not branches:
-            return ""
-        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-        if ends:  # a shorter alias ends here: try the longer ones first, then stop
-            return "(?:" + body + ")?" if len(branches) > 1 or len(body) > 1 else body + "?"
-        return body
-    return emit(trie)
+
+def _emit(node: dict) -> str:
+    """The pattern for one trie node (a function of its own: a closure that calls itself is a
+    reference cycle, left for the cyclic collector on every call)."""
+    ends = "" in node
+    branches = [re.escape(char) + _emit(child) for char, child in sorted(node.items()) if char]
+    if not branches:
+        return ""
+    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+    if ends:  # a shorter alias ends here: try the longer ones first, then stop
+        return "(?:" + body + ")?" if len(branches) > 1 or len(body) > 1 else body + "?"
+    return body
 
 
 def find_mentions(text: str, index: AliasIndex) -> list[tuple[int, int, str]]:

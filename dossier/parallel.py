@@ -48,11 +48,12 @@ def map_chunks(function: Callable[[Any, list], list], items: Sequence, shared: A
     global _SHARED, _FUNCTION, _REFS
     _SHARED, _FUNCTION = shared, function
     _REFS = {id(obj): n for n, obj in enumerate(refs)} if refs else None
+    frozen = gc.get_freeze_count() > 0  # serve keeps its long-lived heap frozen: leave it so
     gc.freeze()  # the children inherit the heap; keep the collector from copying every page of it
     # Ctrl-C and SIGTERM are for this process alone: it stops the workers (no traceback from
     # each). They are held while the workers start, so none is lost between fork and handler.
     with blocked_interrupts():
-        pool = multiprocessing.pool.Pool(processes, as_worker, (os.getpid(),), context=_fork_context())
+        pool = multiprocessing.pool.Pool(processes, as_worker, (os.getpid(),), context=_FORK_CONTEXT)
     results: list = []
     try:
         with pool:
@@ -60,22 +61,26 @@ def map_chunks(function: Callable[[Any, list], list], items: Sequence, shared: A
                 results += _Loader(io.BytesIO(chunk), refs).load() if refs else chunk
     finally:
         _SHARED, _FUNCTION, _REFS = None, None, None
-        gc.unfreeze()
+        if not frozen:
+            gc.unfreeze()
     return results
 
 
-def _fork_context():
-    """Forked workers that the pool stops with SIGKILL: they ignore SIGTERM, which is their
+class _Worker(multiprocessing.context.ForkProcess):
+    """A forked worker that the pool stops with SIGKILL: it ignores SIGTERM, which is its
     parent's to act on. (A worker that a SIGTERM sent to the whole process group killed could
     die holding the pool's task-queue lock, and the pool would wait for that lock forever.)"""
-    class Worker(multiprocessing.context.ForkProcess):
-        def terminate(self) -> None:
-            self.kill()
 
-    class Context(multiprocessing.context.ForkContext):
-        Process = Worker
+    def terminate(self) -> None:
+        self.kill()
 
-    return Context()
+
+class _ForkContext(multiprocessing.context.ForkContext):
+    Process = _Worker
+
+
+_FORK_CONTEXT = _ForkContext()
+"""Made once: classes made on each call would be reference cycles left for the collector."""
 
 
 def _run_chunk(chunk: list) -> list | bytes:

@@ -1,41 +1,60 @@
 """`serve`: build, serve the output on 127.0.0.1, rebuild when the dossier changes, reload
-the browser as soon as the edited pages are written, and keep serving the last good site
-when a rebuild fails. Rebuilds run one at a time in their own thread, so the server answers
-while they run; an edit saved during a rebuild stops it once its edited pages are out, and
-the next rebuild takes both edits.
+the browser as soon as the pages it shows are written, and keep serving the last good site
+when a rebuild fails.
 
 The HTTP side is Tornado with livereload's WebSocket handlers (the browser side is its
 livereload.js, loaded as an external script so the pages' CSP needs no exception).
 Changes are noticed with watchfiles (inotify and its kin); the edits of one save arrive as
-one batch and make one rebuild, of only what they touch (incremental.Session).
+one batch and make one rebuild, of only what they touch (incremental.Session). Each
+mechanism below exists for one promise:
 
-Only this machine's browsers may read the preview: a request is answered only when its
-`Host` names the address the server listens on, or localhost, 127.0.0.1 or [::1], with its
-port (see PreviewApp). Otherwise a page on any web site could point a name of its own at
-127.0.0.1 (DNS rebinding) and read the preview and its live-reload socket as its own.
+- **The server answers while a rebuild runs.** Rebuilds run one at a time in a thread of their
+  own (`serve`'s builder); the IOLoop thread only serves files and talks to browsers.
+- **A newer edit need not wait.** An edit saved during a rebuild sets the session's
+  `superseded`: the rebuild stops once its edited pages are out, and the next one takes both
+  edits (incremental.py says why nothing is lost).
+- **The open page first.** Each browser says which page it shows (livereload.js's `info`
+  command, kept by preview_app.BrowserSocket), so a rebuild writes those pages first and
+  reloads each browser as soon as its own page is on disk: after a template edit, the open
+  pages are on disk at once and the thousands of others follow in the background.
+- **The heavy part never holds up the next edit.** The pages that list the whole dossier, the
+  data files, the pages a template edit left stale and the search index are written by a
+  forked child (BackgroundFinisher) after a quiet second; the next rebuild stops it, so only
+  the newest good build is ever finished, and no older one writes over it.
+- **No pause for the garbage collector.** The server keeps millions of objects (the dossier,
+  its caches); a full collection of them takes seconds, and Python starts one whenever the
+  objects that survived collections since the last one reach a quarter of those that survived
+  it — every few rebuilds. So the collector does not run while rebuilds follow one another;
+  once no edit waits, what they left is collected (cheap: it is the only part of the heap the
+  collector sees) and everything left is frozen (`gc.freeze`), so no collection walks the
+  long-lived heap again. What a later rebuild drops is freed by reference counting, frozen or
+  not; only a reference cycle would stay, and a rebuild leaves none (templates.py,
+  parallel.py, confine.py, link.py and yamltree.py make none; tests/test_incremental.py and
+  tests/test_serve.py hold a rebuild to that). The collection before each freeze is there for
+  what a dossier's own templates may make. `DOSSIER_TIMINGS=1` logs every full collection
+  and what the rebuilds left.
+- **Only this machine's browsers may read the preview** (its `Host` checks, against DNS
+  rebinding), and a file is read whole before it is sent: preview_app.py, the web side.
 """
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
+import gc
 import os
-import re
 import signal
 import sys
 import threading
 import time
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Callable
-from urllib.parse import urlsplit
 
-from livereload.handlers import LiveReloadHandler, LiveReloadJSHandler
-from tornado import ioloop, web
+from tornado import ioloop
 
-from . import preview
 from .incremental import Session, Superseded
 from .interrupt import EXIT_TERMINATED, Terminated
+from .render import TemplateProblem
 from .search import index_site
+from .preview_app import Showing, make_app, open_pages, reload_browsers
 from .write import OutputError
 from .site import Config
 
@@ -66,28 +85,32 @@ def watched(source: Path, path: str) -> str | None:
 class Rebuilder:
     """Rebuilds through an incremental Session after each burst of changes: the edited pages
     at once, then — in the background, so the next edit need not wait — the pages that list
-    the whole dossier, the data files and the search index."""
+    the whole dossier, the data files and the search index. `reload(showing)` reloads the
+    browsers that `showing` picks; `open_pages()` is the pages they show."""
 
-    def __init__(self, config: Config, on_success: Callable[[], None], log=print):
+    def __init__(self, config: Config, reload: Callable[[Showing], None], log=print,
+                 open_pages: Callable[[], set[str]] = set):
         self.session = Session(config)
         self.config = config
-        self.on_success = on_success
+        self.reload = reload
         self.log = log
         self.builds = 0
-        self.indexer = BackgroundFinisher(self.session, config, on_success, log)
-        self.reloaded = False
+        self.indexer = BackgroundFinisher(self.session, config, reload, log)
+        self.reloaded: set[str] = set()
+        """The pages whose browsers this rebuild has reloaded already."""
         self.session.on_early_write = self._early_write
+        self.session.open_pages = open_pages
 
-    def _early_write(self) -> None:
-        """The edited article is on disk: reload the browsers now, not after the whole check."""
-        self.reloaded = True
-        self.on_success()
+    def _early_write(self, pages: set[str]) -> None:
+        """These pages are on disk: reload the browsers showing them now, not after the rest."""
+        self.reloaded |= pages
+        self.reload(lambda page: page in pages)
 
     def rebuild(self, changed: set[str] | None = None) -> bool | None:
         """Rebuild after `changed`; True if it succeeded, False if it failed, None if newer
         edits superseded it (then rebuild again with them and these)."""
         started = time.perf_counter()
-        self.reloaded = False
+        self.reloaded = set()
         self.session.busy.set()  # before the finish is stopped, so it cannot start again meanwhile
         self.indexer.cancel()  # the edited pages first; the lists and the index after
         try:
@@ -103,15 +126,46 @@ class Rebuilder:
             self.log(d.format())
         if result.ok:
             what = "everything" if changed is None else ", ".join(sorted(changed))
-            self.log(f"rebuilt ({what}) in {(time.perf_counter() - started) * 1000:.0f} ms")
-            if not self.reloaded:
-                self.on_success()
+            behind = len(self.session.stale)
+            self.log(f"rebuilt ({what}) in {(time.perf_counter() - started) * 1000:.0f} ms"
+                     + (f"; {behind} more pages follow in the background" if behind else ""))
+            later = set(self.session.stale)  # each browser once, when its page is on disk
+            self.reload(lambda page: page not in self.reloaded and page not in later)
             self.indexer.request()
         else:
             self.log("rebuild failed; still serving the last good site")
             if self.session.dossier is not None:
                 self.indexer.request()  # finish the last good build, which the failed one interrupted
         return result.ok
+
+
+def settle_heap(log=print) -> None:
+    """Once no edit waits: collect what the rebuilds since the last call left, freeze the rest,
+    so no collection walks the long-lived heap again, and let the collector run until the next
+    rebuild (see the module's docstring). The collection sees only what was made since the
+    last freeze, so it costs what the rebuilds made, not the size of the dossier."""
+    started = time.perf_counter()
+    found = gc.collect()
+    gc.freeze()
+    gc.enable()
+    if os.environ.get("DOSSIER_TIMINGS"):
+        log(f"  heap: {found} unreachable objects collected in {(time.perf_counter() - started) * 1000:.0f} ms; "
+            f"{gc.get_freeze_count()} frozen")
+
+
+def log_collections(log) -> None:
+    """Log every full collection and how long it paused the server (DOSSIER_TIMINGS)."""
+    started = [0.0]
+
+    def watch(phase: str, info: dict) -> None:
+        if info["generation"] != 2:
+            return
+        if phase == "start":
+            started[0] = time.perf_counter()
+        else:
+            log(f"  gc: full collection, {info['collected']} unreachable objects, "
+                f"{(time.perf_counter() - started[0]) * 1000:.0f} ms")
+    gc.callbacks.append(watch)
 
 
 class BackgroundFinisher:
@@ -121,8 +175,8 @@ class BackgroundFinisher:
     its process group), so only the newest good build is ever finished, and no older one
     writes over it."""
 
-    def __init__(self, session: Session, config: Config, on_done: Callable[[], None], log):
-        self.session, self.config, self.on_done, self.log = session, config, on_done, log
+    def __init__(self, session: Session, config: Config, reload: Callable[[Showing], None], log):
+        self.session, self.config, self.reload, self.log = session, config, reload, log
         self.loop = ioloop.IOLoop.current()
         self.wanted = threading.Event()
         self.child: int | None = None
@@ -158,7 +212,7 @@ class BackgroundFinisher:
             with self.guard:
                 if self.session.busy.is_set():
                     continue  # a rebuild began meanwhile: it asks again when it is done
-                self.session.hand_off()  # the child writes those files now
+                handed, epoch = self.session.hand_off()  # the child writes those files now
                 pid = os.fork()
                 if pid == 0:
                     self._child()
@@ -170,9 +224,12 @@ class BackgroundFinisher:
             _, status = os.waitpid(pid, 0)
             with self.guard:
                 self.child = None
-            if os.WIFEXITED(status) and os.WEXITSTATUS(status) == WROTE:
-                self.loop.add_callback(self.on_done)  # reload pages that list the dossier
-            elif os.WIFEXITED(status) and os.WEXITSTATUS(status) not in (WROTE, UNCHANGED):
+            code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
+            if code in (WROTE, UNCHANGED):
+                self.session.finished(handed, epoch)
+            if code == WROTE:
+                self.reload(lambda page: page is None or page in handed)  # the pages it wrote
+            elif code not in (UNCHANGED, REPORTED, None):
                 self.loop.add_callback(self.log, "background update failed; the list pages and data files may be behind")
 
     def _child(self) -> None:
@@ -190,6 +247,10 @@ class BackgroundFinisher:
         except OutputError as exc:
             os.write(2, f"search index not updated: {exc}\n".encode())
             code = UNCHANGED
+        except TemplateProblem as problem:  # in a page a template edit left for later
+            os.write(2, f"{problem.diagnostic.format()}\nrebuild failed; the pages not rewritten yet still show "
+                        f"the last good templates\n".encode())
+            code = REPORTED
         except BaseException as exc:  # keep the server serving whatever happens here
             os.write(2, f"background update failed: {type(exc).__name__}: {exc}\n".encode())
         finally:
@@ -198,8 +259,8 @@ class BackgroundFinisher:
 
 QUIET = 1.0
 """Seconds without a rebuild before the background finish starts."""
-WROTE, UNCHANGED, FAILED = 0, 3, 1
-"""Exit codes of a finishing child."""
+WROTE, UNCHANGED, FAILED, REPORTED = 0, 3, 1, 4
+"""Exit codes of a finishing child (REPORTED: it failed, and said why)."""
 
 
 def watch(source: Path, notify: Callable[[set[str]], None], stop: threading.Event) -> None:
@@ -212,132 +273,6 @@ def watch(source: Path, notify: Callable[[set[str]], None], stop: threading.Even
             notify(relevant)
 
 
-class SiteHandler(web.StaticFileHandler):
-    """Static files from the output folder, never outside it; 404.html for what is missing.
-    Each file is read once, whole: a rebuild may replace it while it is being sent."""
-
-    snapshot = b""
-
-    def parse_url_path(self, url_path: str) -> str:
-        if "\x00" in url_path:  # a NUL byte can name no file; refuse it before any lookup
-            raise web.HTTPError(400)
-        return super().parse_url_path(url_path)
-
-    def validate_absolute_path(self, root: str, absolute_path: str) -> str | None:
-        path = super().validate_absolute_path(root, absolute_path)
-        if path is not None:
-            try:
-                self.snapshot = Path(path).read_bytes()
-            except OSError:  # replaced or removed just now
-                raise web.HTTPError(404)
-        return path
-
-    def get_content_size(self) -> int:
-        return len(self.snapshot)
-
-    def get_content(self, abspath: str, start: int | None = None, end: int | None = None) -> bytes:
-        return self.snapshot[start:end]
-
-    def compute_etag(self) -> None:
-        return None  # nothing is cached (no-store)
-
-    def set_extra_headers(self, path: str) -> None:
-        self.set_header("Cache-Control", "no-store")
-
-    def write_error(self, status_code: int, **kwargs) -> None:
-        page = Path(self.root) / "404.html"
-        if status_code == 404 and page.is_file():
-            self.set_header("Content-Type", "text/html; charset=utf-8")
-            self.finish(_inject(page.read_bytes(), self.request.host))
-        else:
-            self.finish(f"{status_code} {self._reason}")
-
-    def should_return_304(self) -> bool:
-        return False
-
-
-class _LiveScript(web.OutputTransform):
-    """Adds livereload.js to every HTML page, as an external script."""
-
-    def transform_first_chunk(self, status_code, headers, chunk, finishing):
-        if "html" in headers.get("Content-Type", "") and b"</head>" in chunk:
-            injected = _inject(chunk, self.request.host if hasattr(self, "request") else "")
-            if "Content-Length" in headers:  # the first chunk may be only part of the page
-                headers["Content-Length"] = str(int(headers["Content-Length"]) + len(injected) - len(chunk))
-            chunk = injected
-        return status_code, headers, chunk
-
-    def __init__(self, request):
-        super().__init__(request)
-        self.request = request
-
-
-def _inject(page: bytes, host: str) -> bytes:
-    port = host.rsplit(":", 1)[-1] if ":" in host else "80"
-    script = f'<script src="/livereload.js?port={port}"></script>'.encode()
-    return page.replace(b"</head>", script + preview.SCRIPT_TAG + b"</head>", 1)
-
-
-LiveReloadHandler.watcher = SimpleNamespace(filepath="*")  # it logs the last changed path
-
-LOOPBACK = ("localhost", "127.0.0.1", "[::1]")
-
-
-def host_allowed(header: str, host: str, port: int) -> bool:
-    """Whether a request's `Host` names this server: the address it listens on, or a loopback
-    name, with its port (which browsers leave out only for port 80); when it listens on every
-    address, also any IP address with the port. Any other name is refused, as a web page can
-    point a name of its own at this machine (DNS rebinding), never an IP address."""
-    header = header.lower()
-    name, given = header.rsplit(":", 1) if re.fullmatch(r"[^:]+:\d+|\[.*\]:\d+", header) else (header, "80")
-    if given != str(port):
-        return False
-    if name in (*LOOPBACK, (f"[{host}]" if ":" in host else host).lower()):
-        return True
-    try:
-        return host in ("", "0.0.0.0", "::") and bool(ipaddress.ip_address(name.strip("[]")))
-    except ValueError:
-        return False
-
-
-class RefusedHost(web.RequestHandler):
-    """The answer to a request for another host: 403, and nothing of the site."""
-
-    def prepare(self) -> None:
-        self.set_status(403)
-        self.set_header("Content-Type", "text/plain; charset=utf-8")
-        self.finish("403: this preview answers only requests for localhost or the address it listens on\n")
-
-
-class PreviewApp(web.Application):
-    """The site, livereload.js and its WebSocket, for requests whose `Host` (and `Origin`, which
-    browsers send with every WebSocket) name this server; anything else gets RefusedHost."""
-
-    def __init__(self, handlers: list, host: str, port: int, **settings) -> None:
-        super().__init__(handlers, **settings)
-        self.host, self.port = host, port
-
-    def find_handler(self, request, **kwargs):
-        origin = request.headers.get("Origin")
-        origin_host = urlsplit(origin).netloc if origin and origin.startswith(("http://", "https://")) else ""
-        if not host_allowed(request.headers.get("Host", ""), self.host, self.port) \
-                or (origin is not None and not host_allowed(origin_host, self.host, self.port)):
-            return self.get_handler_delegate(request, RefusedHost)
-        return super().find_handler(request, **kwargs)
-
-
-def make_app(out: Path, host: str = "127.0.0.1", port: int = 8000,
-             last_good: Callable[[], object] = lambda: None) -> web.Application:
-    """The server: live reload, the preview's Annotate endpoint (on the build `last_good`
-    returns), and the site, for requests that name this server."""
-    return PreviewApp([
-        (r"/livereload", LiveReloadHandler),
-        (r"/livereload.js", LiveReloadJSHandler),
-        *preview.handlers(last_good),
-        (r"/(.*)", SiteHandler, {"path": str(out.resolve()), "default_filename": "index.html"}),
-    ], host, port, transforms=[_LiveScript])
-
-
 def serve(config: Config, host: str = "127.0.0.1", port: int = 8000) -> int:
     """Serve until interrupted; returns the exit code."""
     config = dataclasses.replace(config, base_url=f"http://{host}:{port}/")
@@ -346,7 +281,9 @@ def serve(config: Config, host: str = "127.0.0.1", port: int = 8000) -> int:
     stop = threading.Event()
     pending: set[str] = set()
     wake = threading.Condition()
-    rebuilder = Rebuilder(config, lambda: loop.add_callback(LiveReloadHandler.reload_waiters, "*"), log)
+    if os.environ.get("DOSSIER_TIMINGS"):
+        log_collections(log)
+    rebuilder = Rebuilder(config, lambda showing: loop.add_callback(reload_browsers, showing), log, open_pages)
 
     def changed(paths: set[str]) -> None:  # from the watcher's thread
         with wake:
@@ -356,14 +293,21 @@ def serve(config: Config, host: str = "127.0.0.1", port: int = 8000) -> int:
 
     def builder() -> None:
         """Rebuild after each burst of edits, one build at a time, off the IOLoop (which
-        keeps serving pages and reloading browsers meanwhile)."""
+        keeps serving pages and reloading browsers meanwhile). The collector is held off
+        while rebuilds follow one another, and the heap settled (settle_heap) as soon as no
+        edit waits: right after the browsers reloaded, while the next edit is being written."""
         while True:
+            with wake:
+                settle = not pending and not gc.isenabled()
+            if settle:
+                settle_heap(log)
             with wake:
                 while not pending:
                     wake.wait()
                 batch = set(pending)
                 pending.clear()
                 rebuilder.session.superseded.clear()
+            gc.disable()
             if rebuilder.rebuild(batch) is None:  # superseded: redo its edits with the newer ones
                 with wake:
                     pending.update(batch)
@@ -371,7 +315,9 @@ def serve(config: Config, host: str = "127.0.0.1", port: int = 8000) -> int:
     # Watch before the first build, so an edit saved while it runs is not lost.
     thread = threading.Thread(target=watch, args=(config.source, changed, stop), daemon=True)
     thread.start()
+    gc.disable()
     rebuilder.rebuild()
+    settle_heap(log)
     threading.Thread(target=builder, daemon=True).start()
     config.out.mkdir(parents=True, exist_ok=True)
     app = make_app(config.out, host, port, lambda: rebuilder.session.dossier)

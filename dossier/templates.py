@@ -23,6 +23,7 @@ import functools
 import os
 import re
 import string
+import threading
 import types
 from pathlib import Path
 from typing import Any, Callable
@@ -129,10 +130,30 @@ def _unchanged(path: str, mtime: int) -> bool:
         return False
 
 
+class _Renders(threading.local):
+    contexts: list | None = None
+    """The template contexts made by the page this thread is rendering (render_bounded)."""
+
+
+_RENDERS = _Renders()
+
+
+class PageContext(jinja2.runtime.Context):
+    """Jinja2's template context, noted in the render under way so that render_bounded can
+    undo, once the page is done, the reference cycle it is in: a template's macros are kept
+    in its context's variables, and each macro's function refers back to that context."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        if _RENDERS.contexts is not None:
+            _RENDERS.contexts.append(self)
+
+
 class LayoutSandbox(ImmutableSandboxedEnvironment):
     """Jinja2's immutable sandbox, stricter: see the module's docstring."""
 
     intercepted_binops = frozenset({"*", "**", "%"})
+    context_class = PageContext
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -302,25 +323,57 @@ class TrustedEnvironment(jinja2.Environment):
     it to that); a dossier with a layouts/ folder of its own never gets it."""
 
     trusted = True
+    context_class = PageContext
 
 
 def render_bounded(template: jinja2.Template, context: dict) -> str:
     """template.render(context), stopped with a SecurityError once the page passes MAX_PAGE
-    (Dossier's own templates, in a TrustedEnvironment, are not bounded)."""
-    if getattr(template.environment, "trusted", False):
-        return template.render(context)
+    (Dossier's own templates, in a TrustedEnvironment, are not bounded). The page leaves no
+    reference cycle behind, so what it used is freed as soon as it is done (serve keeps its
+    heap out of the cyclic collector's reach: see serve.py)."""
+    bounded = not getattr(template.environment, "trusted", False)
     parts, size = [], 0
-    for part in template.generate(context):
-        size += len(part)
-        if size > MAX_PAGE:
-            raise SecurityError(f"the page grew past {MAX_PAGE:,} characters")
-        parts.append(part)
+    made: list[PageContext] = []
+    outer, _RENDERS.contexts = _RENDERS.contexts, made
+    try:
+        for part in template.generate(context):
+            size += len(part)
+            if bounded and size > MAX_PAGE:
+                raise SecurityError(f"the page grew past {MAX_PAGE:,} characters")
+            parts.append(part)
+    finally:
+        _RENDERS.contexts = outer
+        _unlink(made, context)
     return "".join(parts)
+
+
+def _unlink(contexts: list[PageContext], page: dict) -> None:
+    """Empty the variables (the macros) of the contexts this page's render made from its own
+    data: the page's, its includes' and its imports `with context`. A template imported
+    without context is made from the globals alone and may be cached for later pages (its
+    macros still need their context), so it is left as it is."""
+    probe = next(iter(page.items()), None)
+    for made in contexts:
+        if probe is not None and made.parent.get(probe[0], _MISSING) is probe[1]:
+            made.vars.clear()
+            made.exported_vars.clear()
 
 
 ENVIRONMENTS: dict = {}
 """One environment per process and tuple of layout folders (templates compile once); cleared
-when templates may have changed."""
+when templates may have changed (forget_environments)."""
+
+
+def forget_environments() -> None:
+    """Drop the environments, as templates may have changed. Each compiled template is in a
+    reference cycle (its functions' globals hold it) and the environment's cache holds them
+    all: undone here, so the old templates are freed now, without the cyclic collector."""
+    for env in ENVIRONMENTS.values():
+        for template in list(env.cache.values()) if env.cache is not None else ():
+            template.root_render_func.__globals__.clear()
+        if env.cache is not None:
+            env.cache.clear()
+    ENVIRONMENTS.clear()
 
 
 def environment(layouts: tuple[Path, ...]) -> jinja2.Environment:

@@ -139,7 +139,7 @@ def _compose(loader, file: str, line_offset: int, limit: int, depth: int) -> tup
     if type(event) is _EVENTS.StreamEndEvent:
         return doc, diagnostics
     document_start = event.start_mark
-    constructor = yaml.SafeLoader("")
+    constructor = yaml.constructor.SafeConstructor()  # not a SafeLoader, a reference cycle (its parser's state)
     anchors: dict[str, Any] = {}
     """name → (value, positions relative to it, node count, levels), or _OPEN while it is built."""
     scopes: list[tuple[int, dict]] = []

@@ -1,6 +1,7 @@
 """serve's incremental rebuilds write exactly what a cold build of the same files writes."""
 from __future__ import annotations
 
+import gc
 import shutil
 from pathlib import Path
 
@@ -134,6 +135,7 @@ def test_deferred_list_pages_and_data_catch_up_after_finish(dossier):
 def resolved(monkeypatch):
     """The article files serve resolves (parses, anchors, links), in order."""
     import dossier.incremental as incremental
+    import dossier.recheck as recheck
     seen: list[str] = []
     original = incremental.prepare_articles
 
@@ -141,7 +143,8 @@ def resolved(monkeypatch):
         seen.extend(relpaths)
         return original(shared, relpaths)
 
-    monkeypatch.setattr(incremental, "prepare_articles", counting)
+    monkeypatch.setattr(incremental, "prepare_articles", counting)  # the edited articles, first
+    monkeypatch.setattr(recheck, "prepare_articles", counting)  # the check
     return seen
 
 
@@ -182,12 +185,12 @@ def test_a_superseded_rebuild_writes_its_edited_page_and_the_next_one_catches_up
     from dossier.incremental import Superseded
     source, session, tmp_path = dossier
     early = []
-    session.on_early_write = lambda: early.append(True)
+    session.on_early_write = early.append
     edit(source / "content/articles/gig-workers-left-behind.md", "Most of these people", "Most of these many people")
     session.superseded.set()
     with pytest.raises(Superseded):
         session.build({"content/articles/gig-workers-left-behind.md"}, defer=True)
-    assert early == [True]
+    assert early == [{"articles/gig-workers-left-behind/"}]
     assert "many people" in (session.config.out / "articles/gig-workers-left-behind/index.html").read_text()
     assert "many people" not in session.dossier.articles["gig-workers-left-behind"].text  # it stopped before the end
     session.superseded.clear()
@@ -254,4 +257,199 @@ def test_an_annotation_that_changes_the_coverage_updates_the_pages_that_state_it
 """)
     assert session.build({"annotations.yaml"}).ok
     assert (session.config.out / "methodology/index.html").read_text() != before
+    assert_same_as_cold(source, session, tmp_path)
+
+
+# ---- issue 21: template edits show in the open page first; rebuilds leave no cycles -------------
+
+def read(session: Session, url: str) -> str:
+    return (session.config.out / url / "index.html").read_text(encoding="utf-8")
+
+
+def own_article_template(source: Path, marker: str) -> None:
+    (source / "layouts").mkdir(exist_ok=True)
+    page = (ROOT / "layouts" / "article.html").read_text(encoding="utf-8")
+    (source / "layouts" / "article.html").write_text(page.replace("{% block content %}", "{% block content %}" + marker, 1),
+                                                     encoding="utf-8")
+
+
+def test_a_template_edit_writes_the_open_page_first_and_leaves_the_rest_to_finish(dossier, resolved):
+    source, session, tmp_path = dossier
+    shown, other = "articles/gig-workers-left-behind/", "articles/cracks-forming-partnership/"
+    session.open_pages = lambda: {shown}
+    seen = []
+    session.on_early_write = lambda pages: seen.append((pages, "<!-- v1 -->" in read(session, shown),
+                                                        "<!-- v1 -->" in read(session, other)))
+    own_article_template(source, "<!-- v1 -->")
+    assert session.build({"layouts/", "layouts/article.html"}, defer=True).ok
+    assert seen == [({shown}, True, False)]  # the open page was on disk, the other not yet, when browsers reloaded
+    assert "<!-- v1 -->" not in read(session, other) and other in session.stale
+    assert resolved == []  # a template changes no article: nothing was checked again
+    session.finish()
+    assert "<!-- v1 -->" in read(session, other) and not session.stale
+    assert_same_as_cold(source, session, tmp_path)
+
+
+def test_pages_a_template_edit_left_stale_catch_up_after_later_edits(dossier):
+    """The background finish of a template edit may be stopped by the next edit: the pages it
+    did not write stay stale until a finish writes them."""
+    source, session, tmp_path = dossier
+    own_article_template(source, "<!-- v1 -->")
+    assert session.build({"layouts/", "layouts/article.html"}, defer=True).ok  # no browser: every page left stale
+    assert "articles/gig-workers-left-behind/" in session.stale
+    edit(source / "content/articles/gig-workers-left-behind.md", "Most of these people", "Most of these many people")
+    assert session.build({"content/articles/gig-workers-left-behind.md"}, defer=True).ok
+    assert "articles/gig-workers-left-behind/" not in session.stale  # rewritten, with the new template
+    assert "<!-- v1 -->" in read(session, "articles/gig-workers-left-behind/")
+    assert "articles/cracks-forming-partnership/" in session.stale
+    session.finish()
+    assert_same_as_cold(source, session, tmp_path)
+
+
+def test_a_finish_handed_off_before_a_newer_build_does_not_count(dossier):
+    """serve's forked finisher reports when it is done (finished): if a build started after it
+    was handed the work, the pages it wrote may be stale again, and stay so."""
+    source, session, tmp_path = dossier
+    own_article_template(source, "<!-- v1 -->")
+    assert session.build({"layouts/", "layouts/article.html"}, defer=True).ok
+    handed, epoch = session.hand_off()
+    assert session.stale <= handed
+    own_article_template(source, "<!-- v2 -->")
+    assert session.build({"layouts/article.html"}, defer=True).ok
+    session.finished(handed, epoch)
+    assert session.stale
+    handed, epoch = session.hand_off()
+    session.finished(handed, epoch)
+    assert not session.stale
+
+
+@pytest.mark.parametrize("kind", ["article", "annotation", "template", "entity"])
+def test_a_rebuild_leaves_no_reference_cycles(dossier, kind):
+    """serve freezes its heap after each rebuild, so the garbage collector never walks it
+    again (serve.settle_heap): a cycle a rebuild left there would never be freed."""
+    source, session, tmp_path = dossier
+    if kind == "article":
+        edit(source / "content/articles/gig-workers-left-behind.md", "Most of these people", "Most of these many people")
+        changed = {"content/articles/gig-workers-left-behind.md"}
+    elif kind == "annotation":
+        edit(source / "annotations.yaml", "A row of hashtags from the scraped page", "A row of hashtags, scraped")
+        changed = {"annotations.yaml"}
+    elif kind == "template":
+        own_article_template(source, "<!-- v1 -->")
+        changed = {"layouts/", "layouts/article.html"}
+    else:  # every article resolved and every page rendered again
+        edit(source / "annotations.yaml", "    name: Lucy Guo\n", "    name: Lucy W. Guo\n")
+        changed = {"annotations.yaml"}
+    gc.collect()
+    gc.disable()
+    try:
+        assert session.build(changed, defer=True).ok
+        session.finish()
+        found = gc.collect()
+    finally:
+        gc.enable()
+    assert found < 10, f"the rebuild left {found} objects in reference cycles"
+
+
+def test_an_entity_edit_writes_the_pages_it_touches_and_leaves_the_rest_to_finish(dossier):
+    """Every page may show an entity's name: the build writes the open page and those the
+    edit touches as an annotation edit would, and leaves the others stale for finish."""
+    source, session, tmp_path = dossier
+    session.open_pages = lambda: {"entities/lucy-guo/"}
+    edit(source / "annotations.yaml", "    name: Lucy Guo\n", "    name: Lucy W. Guo\n")
+    assert session.build({"annotations.yaml"}, defer=True).ok
+    assert "Lucy W. Guo" in read(session, "entities/lucy-guo/")  # the open page
+    other = "entities/scale-ai/"  # it names her among its founders
+    assert "Lucy W. Guo" not in read(session, other) and other in session.stale
+    session.finish()
+    assert "Lucy W. Guo" in read(session, other)
+    assert not session.stale
+    assert_same_as_cold(source, session, tmp_path)
+
+
+def test_a_rebuild_superseded_while_writing_leaves_what_it_wrote_stale(dossier, monkeypatch):
+    """Newer edits stop a rebuild between two pages; the pages it wrote show a dossier no build
+    finished with, so they stay stale until a finish writes them again."""
+    import dossier.incremental as incremental
+    from dossier.incremental import Superseded
+    source, session, tmp_path = dossier
+    original = incremental._render
+    calls = []
+
+    def render_then_edit(shared, pages):  # an edit is saved while the first page after the early one renders
+        calls.append(pages)
+        if len(calls) == 2:
+            session.superseded.set()
+        return original(shared, pages)
+
+    monkeypatch.setattr(incremental, "_render", render_then_edit)
+    edit(source / "annotations.yaml", "A row of hashtags from the scraped page", "A row of hashtags, scraped")
+    with pytest.raises(Superseded):
+        session.build({"annotations.yaml"}, defer=True)
+    assert len(session.stale) == 1  # one page was written before it stopped
+    monkeypatch.setattr(incremental, "_render", original)
+    session.superseded.clear()
+    edit(source / "annotations.yaml", "A row of hashtags, scraped", "A row of hashtags from the scraped page")
+    assert session.build({"annotations.yaml"}, defer=True).ok  # the edit undone: no page differs from before
+    session.finish()
+    assert_same_as_cold(source, session, tmp_path)
+
+
+def test_newer_edits_do_not_wait_for_a_long_step_of_the_check(dossier, monkeypatch):
+    """The steps of the check that cannot stop half-way (assemble, …) run on a thread of their
+    own: a rebuild superseded during one stops at once, and leaves the step to end alone."""
+    import threading
+    import dossier.recheck as recheck
+    from dossier.incremental import Superseded
+    source, session, tmp_path = dossier
+    entered, release, ended = threading.Event(), threading.Event(), threading.Event()
+    original = recheck.assemble
+
+    def long_assemble(*args):
+        entered.set()
+        release.wait(30)
+        ended.set()
+        return original(*args)
+
+    monkeypatch.setattr(recheck, "assemble", long_assemble)
+    edit(source / "content/articles/gig-workers-left-behind.md", "Most of these people", "Most of these many people")
+    outcome = []
+
+    def rebuild() -> None:
+        try:
+            session.build({"content/articles/gig-workers-left-behind.md"}, defer=True)
+        except Superseded:
+            outcome.append("superseded")
+
+    thread = threading.Thread(target=rebuild)
+    thread.start()
+    assert entered.wait(30)
+    session.superseded.set()
+    thread.join(30)
+    assert outcome == ["superseded"] and not ended.is_set()  # it stopped while the step still ran
+    release.set()
+    monkeypatch.setattr(recheck, "assemble", original)
+    session.superseded.clear()
+    assert session.build({"content/articles/gig-workers-left-behind.md"}, defer=True).ok
+    session.finish()
+    assert_same_as_cold(source, session, tmp_path)
+
+
+def test_a_template_saved_with_an_article_writes_it_and_the_open_page_before_the_check(dossier, monkeypatch):
+    """An edit of templates and content together is checked in full; the edited article's page
+    and the open page are written first all the same, with the new templates."""
+    import dossier.recheck as recheck
+    source, session, tmp_path = dossier
+    events = []
+    original = recheck.cross_check
+    monkeypatch.setattr(recheck, "cross_check", lambda inputs: events.append("check") or original(inputs))
+    session.open_pages = lambda: {"entities/scale-ai/"}
+    session.on_early_write = lambda pages: events.append(
+        (pages, "<!-- v1 -->" in read(session, "articles/gig-workers-left-behind/")))
+    own_article_template(source, "<!-- v1 -->")
+    edit(source / "content/articles/gig-workers-left-behind.md", "Most of these people", "Most of these many people")
+    assert session.build({"layouts/", "layouts/article.html", "content/articles/gig-workers-left-behind.md"},
+                         defer=True).ok
+    assert events[:2] == [({"articles/gig-workers-left-behind/", "entities/scale-ai/"}, True), "check"]
+    session.finish()
     assert_same_as_cold(source, session, tmp_path)
