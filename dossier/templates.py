@@ -304,7 +304,8 @@ def make_environment(layouts: list[Path], sandboxed: bool = True) -> jinja2.Envi
     `sandboxed` is False, which only Dossier's own templates get (see `environment`)."""
     options = dict(loader=LayoutLoader(layouts), autoescape=True, undefined=jinja2.StrictUndefined,
                    trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-    env = LayoutSandbox(**options) if sandboxed else TrustedEnvironment(**options)
+    env = LayoutSandbox(**options, bytecode_cache=_COMPILED[sandboxed]) if sandboxed else \
+        TrustedEnvironment(**options, bytecode_cache=_COMPILED[sandboxed])
     for name in SIZED_FILTERS:
         env.filters[name] = _sized(env.filters[name])
     env.filters["format"] = _format_filter(env.filters["format"])
@@ -358,6 +359,28 @@ def _unlink(contexts: list[PageContext], page: dict) -> None:
             made.vars.clear()
             made.exported_vars.clear()
 
+
+class _CompiledTemplates(jinja2.BytecodeCache):
+    """Compiled templates kept in this process's memory, by file and source checksum (Jinja2's
+    bucket keys): an environment made after forget_environments compiles only the templates
+    whose source changed — after a template edit under `serve`, one, not all of them. Never on
+    disk, so nothing compiled is ever read from a file. One per sandboxing: a sandboxed
+    template's code routes every call and attribute through the sandbox, a trusted one's not."""
+
+    def __init__(self):
+        self.code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        data = self.code.get(bucket.key)
+        if data is not None:
+            bucket.bytecode_from_string(data)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.code[bucket.key] = bucket.bytecode_to_string()
+
+
+_COMPILED = {True: _CompiledTemplates(), False: _CompiledTemplates()}
+"""Sandboxed (True) and trusted (False) compiled templates: see _CompiledTemplates."""
 
 ENVIRONMENTS: dict = {}
 """One environment per process and tuple of layout folders (templates compile once); cleared

@@ -453,3 +453,36 @@ def test_a_template_saved_with_an_article_writes_it_and_the_open_page_before_the
     assert events[:2] == [({"articles/gig-workers-left-behind/", "entities/scale-ai/"}, True), "check"]
     session.finish()
     assert_same_as_cold(source, session, tmp_path)
+
+
+def test_after_a_template_edit_only_that_template_is_compiled_again(tmp_path, monkeypatch):
+    """serve drops its template environments after a template edit (forget_environments); the
+    templates whose source did not change come back compiled, from memory, sandboxed as before."""
+    import jinja2
+    from dossier import BUILTIN_THEME, templates
+    compiled = []
+    compile_ = jinja2.Environment.compile
+    monkeypatch.setattr(jinja2.Environment, "compile",
+                        lambda env, source, name=None, *rest, **kw: compiled.append(name) or compile_(env, source, name, *rest, **kw))
+    layouts = tmp_path / "layouts"
+    layouts.mkdir()
+    (layouts / "base.html").write_text((BUILTIN_THEME / "base.html").read_text(encoding="utf-8"), encoding="utf-8")
+    names = ("article.html", "base.html", "_macros.html")
+    env = templates.make_environment([layouts, BUILTIN_THEME])
+    for name in names:
+        env.get_template(name)
+    assert set(compiled) >= set(names)
+    templates.forget_environments()
+    compiled.clear()
+    (layouts / "base.html").write_text((layouts / "base.html").read_text(encoding="utf-8") + "{# edited #}\n",
+                                       encoding="utf-8")
+    env = templates.make_environment([layouts, BUILTIN_THEME])
+    for name in names:
+        env.get_template(name)
+    assert compiled == ["base.html"]
+    # the code kept for the sandbox still goes through it
+    (layouts / "probe.html").write_text("{{ cycler.__init__ }}", encoding="utf-8")
+    with pytest.raises(jinja2.exceptions.SecurityError):
+        templates.make_environment([layouts, BUILTIN_THEME]).get_template("probe.html").render()
+    with pytest.raises(jinja2.exceptions.SecurityError):
+        templates.make_environment([layouts, BUILTIN_THEME]).get_template("probe.html").render()
