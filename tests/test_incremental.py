@@ -460,6 +460,7 @@ def test_after_a_template_edit_only_that_template_is_compiled_again(tmp_path, mo
     templates whose source did not change come back compiled, from memory, sandboxed as before."""
     import jinja2
     from dossier import BUILTIN_THEME, templates
+    monkeypatch.setattr(templates, "_COMPILED", {True: templates._CompiledTemplates(), False: templates._CompiledTemplates()})
     compiled = []
     compile_ = jinja2.Environment.compile
     monkeypatch.setattr(jinja2.Environment, "compile",
