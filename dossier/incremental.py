@@ -46,7 +46,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from . import drift, publish, urls
+from . import drift, listing, publish, urls
 from .coverage import figures
 from .diagnostics import Diagnostic, Location, error
 from .load import ANNOTATIONS_FILE, ARTICLES_DIR
@@ -295,6 +295,7 @@ class Session(Rechecker):
             articles[slug] = resolved
             pages.append(Page(urls.article(slug), "article.html", {"slug": slug}))
         provisional = dataclasses.replace(previous, articles=articles)
+        listing.borrow_layout(provisional, previous)
         if showing:
             pages += [page for page in plan_pages(provisional) if page.url in showing and page not in pages]
         try:
