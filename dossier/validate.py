@@ -180,9 +180,10 @@ def _shared_reference_titles(inputs: Inputs) -> list[Diagnostic]:
 
 
 def _assessment_problems(inputs: Inputs) -> list[Diagnostic]:
-    """An assessment must sum up a known article. An annotated article without one is a warning
-    (readers should not have to add up the notes themselves); an article nobody annotated has
-    nothing to sum up yet: a bottom line on it would say more than was checked."""
+    """An assessment must sum up a known article. An article without one is a warning (readers
+    should not have to add up the notes themselves) when it is annotated, or when the dossier
+    gives its other articles bottom lines (a new article must not slip in without one); only a
+    dossier that has none at all may leave its unannotated articles without."""
     assessments = inputs.annotations.assessments
     annotated = {annotation.article for annotation in inputs.annotations.annotations}
     out = [error(assessment.location, f"assessment for unknown article '{slug}'",
@@ -191,7 +192,8 @@ def _assessment_problems(inputs: Inputs) -> list[Diagnostic]:
     out += [warning(article.location, f"article '{slug}' has no assessment",
                     f"add its bottom line under 'assessments:' in annotations.yaml: '{slug}: {{summary: …}}', two or "
                     "three sentences on what holds up and what does not")
-            for slug, article in inputs.articles.items() if slug not in assessments and slug in annotated]
+            for slug, article in inputs.articles.items()
+            if slug not in assessments and (slug in annotated or assessments)]
     return out
 
 

@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from conftest import (BASE_ANNOTATIONS, BUILD_PY, DEAL_ASSESSMENT, annotations_with, article, build_env, dedent,
-                      formatted, read_html, resolve_strings)
+from conftest import (BASE_ANNOTATIONS, BASE_ARTICLE, BUILD_PY, DEAL_ASSESSMENT, annotations_with, article, build_env,
+                      dedent, formatted, read_html, resolve_strings)
 from dossier.coverage import split_sentences
 from dossier.site import Config, build
 
@@ -363,8 +363,19 @@ def test_an_annotated_article_without_an_assessment_is_a_warning_and_with_strict
     lenient, strict = run("check", "--source", str(source)), run("check", "--strict", "--source", str(source))
     assert (lenient.returncode, strict.returncode) == (0, 1)
     assert warning in lenient.stderr.splitlines() and warning in strict.stderr.splitlines()
-    # an article nobody annotated has nothing to sum up yet
+    # in a dossier without any bottom line, an article nobody annotated has nothing to sum up yet
     assert run("check", "--strict", "--source", str(make_dossier(name="bare"))).returncode == 0
+
+
+def test_once_a_dossier_has_bottom_lines_a_new_article_without_one_is_a_warning():
+    added = {"deal": BASE_ARTICLE, "new": BASE_ARTICLE.replace("title: The deal", "title: The new one")}
+    _, problems = resolve_strings(BASE_ANNOTATIONS + DEAL_ASSESSMENT, articles=added)
+    assert formatted(problems, "warning") == [
+        "content/articles/new.md:1: warning: article 'new' has no assessment (add its bottom line under "
+        "'assessments:' in annotations.yaml: 'new: {summary: …}', two or three sentences on what holds up and what "
+        "does not)"]
+    _, problems = resolve_strings(BASE_ANNOTATIONS, articles=added)  # no bottom lines at all, nothing annotated
+    assert formatted(problems, "warning") == []
 
 
 def test_an_assessment_of_an_unknown_article_is_an_error_with_a_suggestion():

@@ -852,8 +852,13 @@ def test_every_problem_is_reported_at_once_sorted_by_file_and_line(make_dossier)
         "(only kind: fact-check takes a verdict; remove it or change the kind)",
         "annotations.yaml:28:5: error: 'kind' must be one of fact-check, context, correction, boilerplate, opinion; "
         "'contxt' is not (did you mean 'context'?)",
+        # the dossier gives 'deal' a bottom line, so the new articles want one too
+        "content/articles/a.md:1: warning: article 'a' has no assessment (add its bottom line under 'assessments:' in "
+        "annotations.yaml: 'a: {summary: …}', two or three sentences on what holds up and what does not)",
         "content/articles/a.md:5:1: error: 'published' 2025-13 is not a real calendar date "
         "(check the month (01–12) and the day of that month)",
+        "content/articles/b.md:1: warning: article 'b' has no assessment (add its bottom line under 'assessments:' in "
+        "annotations.yaml: 'b: {summary: …}', two or three sentences on what holds up and what does not)",
         "content/articles/b.md:4:1: error: 'kind' must be one of news, analysis, opinion, republication, aggregator; "
         "'newz' is not (did you mean 'news'?)",
     ]
