@@ -50,8 +50,7 @@ def check_consistency(inputs: Inputs) -> list[Diagnostic]:
             out.append(_unnamed_original(article, originals.get(article.slug)))
         original = inputs.articles.get(article.republishes or "")
         outside = inputs.annotations.references.get(article.republishes or "") if original is None else None
-        original_date = original.published if original is not None and original is not article else \
-            outside.date if outside is not None else None
+        original_date = original.published if original is not None else outside.date if outside is not None else None
         if article.published and original_date and article.published.last < original_date.first:
             where = original.location.path if original is not None else f"the reference '{outside.id}'"
             out.append(error(article.at("published"),

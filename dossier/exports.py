@@ -236,9 +236,8 @@ def _claim_of(d: Dossier, article) -> dict:
     if outside is not None:  # the original is outside the dossier: the reference stands for it
         first = _reference_appearance(d, outside, article)
         claim = {"@type": "Claim", "appearance": [first, _appearance(d, article)], "firstAppearance": first}
-        if outside.publisher:
-            source = d.sources.get(source_named(d, outside.publisher) or "")
-            claim["author"] = _organization(outside.publisher, source.url if source else None)
+        if "publisher" in first:
+            claim["author"] = first["publisher"]
         return claim
     if original is article and article.kind != "republication":
         claim: dict[str, Any] = {"@type": "Claim", "appearance": _appearance(d, article, brief=True)}
