@@ -15,7 +15,7 @@ from .link import AliasIndex, build_alias_index, find_mentions, sentence_around,
 from . import urls
 from .markdown import ParsedBody, annotated_body_html, annotated_title_html, parse_body
 from .model import (Anchor, Annotation, Annotations, Article, Dossier, Index, Inputs, Mention, PartialDate, ResolvedArticle,
-                    Span, TimelineEntry)
+                    Span, TimelineEntry, pack_html)
 
 @lru_cache(maxsize=64)
 def parsed_body(source: str) -> ParsedBody:
@@ -113,7 +113,7 @@ def resolve_article(article: Article, annotations: list[Annotation], aliases: Al
     link = urls.Linker(urls.article(article.slug))
     body_html = annotated_body_html(parsed, body_anchors, mentions, entity_names, lambda e: link(urls.entity(e)),
                                     unannotated_runs(parsed.text, coverage))
-    return ResolvedArticle(article, parsed.text, anchors, tuple(mentions), len(parsed.text.split()), body_html,
+    return ResolvedArticle(article, parsed.text, anchors, tuple(mentions), len(parsed.text.split()), pack_html(body_html),
                            coverage, annotated_title_html(article.title, title_anchors)), diagnostics
 
 

@@ -37,7 +37,18 @@ def stage(name: str):
     started, cpu = time.perf_counter(), _cpu_time()
     yield
     if os.environ.get("DOSSIER_TIMINGS"):
-        print(f"  {name}: {time.perf_counter() - started:.3f}s (cpu {_cpu_time() - cpu:.3f}s)", file=sys.stderr)
+        print(f"  {name}: {time.perf_counter() - started:.3f}s (cpu {_cpu_time() - cpu:.3f}s; "
+              f"this process now {_rss_mb()} MB, at most {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} MB)",
+              file=sys.stderr)
+
+
+def _rss_mb() -> int:
+    """The resident memory of this process now, in MiB (0 where /proc is missing)."""
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 2**20
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 def _cpu_time() -> float:
