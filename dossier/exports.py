@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from markupsafe import Markup
@@ -155,9 +156,21 @@ def _collection(d: Dossier, total: int) -> tuple[dict, dict]:
 
 def web_annotations_json(d: Dossier, parts: list[ArticleData]) -> str:
     """dumps(web_annotations(d)), from each article's share of it."""
-    items = [item for part in parts for item in part.web_annotations]
-    head, first = _collection(d, len(items))
-    return f'{_compact(head)[:-1]},"first":{_compact(first)[:-1]},"items":[{",".join(items)}]}}}}\n'
+    return "".join(web_annotations_pieces(d, parts))
+
+
+def web_annotations_pieces(d: Dossier, parts: list[ArticleData]) -> Iterator[str]:
+    """web_annotations_json in pieces, to be written one after another (never one string)."""
+    head, first = _collection(d, sum(len(part.web_annotations) for part in parts))
+    yield f'{_compact(head)[:-1]},"first":{_compact(first)[:-1]},"items":['
+    yield from _joined(item for part in parts for item in part.web_annotations)
+    yield "]}}\n"
+
+
+def _joined(items: Iterable[str]) -> Iterator[str]:
+    """The items with a comma between each two, as pieces."""
+    for n, item in enumerate(items):
+        yield "," + item if n else item
 
 
 # ---- schema.org ClaimReview ----------------------------------------------------------------
@@ -342,22 +355,37 @@ SPLICED = ("articles", "annotations")
 
 def dossier_json(d: Dossier, parts: list[ArticleData]) -> str:
     """dumps(dossier_data(d)), from each article's share of it (in the order of d.articles)."""
-    sections = []
-    for name, value in dossier_data(d, spliced=False).items():
+    return "".join(dossier_json_pieces(d, parts))
+
+
+def dossier_json_pieces(d: Dossier, parts: list[ArticleData]) -> Iterator[str]:
+    """dossier_json in pieces, to be written one after another: at 10,000 articles the file
+    is over 100 MB, and as one string (and its encoding) it was the build's peak of memory."""
+    for n, (name, value) in enumerate(dossier_data(d, spliced=False).items()):
+        yield ("{" if n == 0 else ",") + _compact(name) + ":"
         if name == "articles":
-            value = "[" + ",".join(part.article for part in parts) + "]"
+            yield "["
+            yield from _joined(part.article for part in parts)
+            yield "]"
         elif name == "annotations":
-            value = "[" + ",".join(item for part in parts for item in part.annotations) + "]"
+            yield "["
+            yield from _joined(item for part in parts for item in part.annotations)
+            yield "]"
         else:
-            value = _compact(value)
-        sections.append(f"{_compact(name)}:{value}")
-    return "{" + ",".join(sections) + "}\n"
+            yield _compact(value)
+    yield "}\n"
 
 
 def dossier_lines(parts: list[ArticleData]) -> str:
     """dossier.jsonl: one line per article (in the order of dossier.json), the article and its
     annotations, as dossier.json has them (see dossier/schema/dossier-line.schema.json)."""
-    return "".join(f'{{"article":{part.article},"annotations":[{",".join(part.annotations)}]}}\n' for part in parts)
+    return "".join(dossier_line_pieces(parts))
+
+
+def dossier_line_pieces(parts: list[ArticleData]) -> Iterator[str]:
+    """dossier_lines, a line at a time."""
+    for part in parts:
+        yield f'{{"article":{part.article},"annotations":[{",".join(part.annotations)}]}}\n'
 
 
 def _article_data(d: Dossier, slug: str) -> dict:

@@ -11,13 +11,14 @@ import datetime
 import re
 from collections import Counter
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator
 from urllib.parse import urlsplit
 from xml.sax.saxutils import escape, quoteattr
 
 from . import urls
 from .exports import (ANNOTATIONS, ArticleData, absolute, article_data, claim_review_jsonld, claim_reviews, csl_references,
-                      dossier_data, dossier_json, dossier_lines, dumps, web_annotations, web_annotations_json)
+                      dossier_data, dossier_json_pieces, dossier_line_pieces, dumps, web_annotations,
+                      web_annotations_pieces)
 from .markdown import render_inline, render_markdown
 from .model import KIND_LABELS, VERDICT_LABELS, VERDICTS, Anchor, Dossier, PartialDate, Update
 
@@ -74,14 +75,22 @@ def outputs(d: Dossier, page_urls: list[str],
             shares: Callable[[Dossier, str], ArticleData] = article_data) -> Iterator[tuple[str, str]]:
     """(output path, content) of every published file; `page_urls` are the HTML pages' URLs,
     `shares` gives each article's share of the data files (the build cache's, in a build)."""
-    yield FEED, atom_feed(d)
-    yield SITEMAP, sitemap(d, page_urls)
+    for path, pieces in output_pieces(d, page_urls, shares):
+        yield path, "".join(pieces)
+
+
+def output_pieces(d: Dossier, page_urls: list[str],
+                  shares: Callable[[Dossier, str], ArticleData] = article_data) -> Iterator[tuple[str, Iterable[str]]]:
+    """outputs, each file's content in pieces to write one after another (the data files of
+    a large dossier are never held whole)."""
+    yield FEED, (atom_feed(d),)
+    yield SITEMAP, (sitemap(d, page_urls),)
     parts = [shares(d, slug) for slug in d.articles]
-    yield DATA, dossier_json(d, parts)
-    yield LINES, dossier_lines(parts)
-    yield ANNOTATIONS, web_annotations_json(d, parts)
-    yield REFERENCES, dumps(csl_references(d))
-    yield CALENDAR, icalendar(d)
+    yield DATA, dossier_json_pieces(d, parts)
+    yield LINES, dossier_line_pieces(parts)
+    yield ANNOTATIONS, web_annotations_pieces(d, parts)
+    yield REFERENCES, (dumps(csl_references(d)),)
+    yield CALENDAR, (icalendar(d),)
 
 
 # ---- Atom feed (RFC 4287) and sitemap ------------------------------------------------------

@@ -294,8 +294,9 @@ def write_pages(shared: Writing, pages: list[Page]) -> list[Written]:
     for page in pages:
         if page is DATA_FILES or page == DATA_FILES:
             shares = DataShares(store, keys) if keys is not None else article_data
-            for path, content in publish.outputs(d, shared.page_urls, shares):
-                (shared.folder / path).write_text(content, encoding="utf-8")
+            for path, pieces in publish.output_pieces(d, shared.page_urls, shares):
+                with open(shared.folder / path, "w", encoding="utf-8") as file:
+                    file.writelines(pieces)
             written.append(Written("", "", False, tuple(getattr(shares, "used", ()))))  # not a page: its cache files
             continue
         path = urls.output_path(page.url)
