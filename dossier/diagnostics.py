@@ -62,8 +62,15 @@ def notice(location: Location, message: str, hint: str = "") -> Diagnostic:
 
 
 def sort_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
-    """Sorted by file, line, column, then message; duplicates dropped."""
-    return sorted(set(diagnostics))
+    """Sorted by file, line, column, then message; duplicates dropped. (The order of the
+    dataclasses' own comparison, by a key: their generated __lt__ is Python code, and a large
+    dossier has tens of thousands of warnings to sort on every rebuild under `serve`.)"""
+    return sorted(set(diagnostics), key=_order)
+
+
+def _order(d: Diagnostic) -> tuple:
+    loc = d.location
+    return loc.path, loc.line, loc.column, d.level, d.message, d.hint
 
 
 def has_errors(diagnostics: Iterable[Diagnostic], strict: bool = False) -> bool:
