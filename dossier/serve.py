@@ -19,7 +19,8 @@ mechanism below exists for one promise:
   pages are on disk at once and the thousands of others follow in the background.
 - **The heavy part never holds up the next edit.** The pages that list the whole dossier, the
   data files, the pages a template edit left stale and the search index are written by a
-  forked child (BackgroundFinisher) after a quiet second; the next rebuild stops it, so only
+  forked child (BackgroundFinisher) after a quiet second (longer while edits come in a burst,
+  which would stop it before it is done); the next rebuild stops it, so only
   the newest good build is ever finished, and no older one writes over it.
 - **No pause for the garbage collector.** The server keeps millions of objects (the dossier,
   its caches); a full collection of them takes seconds, and Python starts one whenever the
@@ -38,6 +39,7 @@ mechanism below exists for one promise:
 """
 from __future__ import annotations
 
+import collections
 import dataclasses
 import gc
 import os
@@ -181,12 +183,24 @@ class BackgroundFinisher:
         self.wanted = threading.Event()
         self.child: int | None = None
         self.guard = threading.Lock()
+        self.requested: collections.deque[float] = collections.deque(maxlen=6)
+        """When the last rebuilds asked for a finish (their rhythm sets `quiet`)."""
         threading.Thread(target=self._loop, daemon=True).start()
 
     def request(self) -> None:
         """Finish the last good build (after stopping any finish still running)."""
         self.cancel()
+        self.requested.append(time.monotonic())
         self.wanted.set()
+
+    def quiet(self) -> float:
+        """How long to wait without a rebuild before finishing: QUIET, or, while edits come
+        in a burst (a save every few seconds), a little longer than the time between them.
+        A finish that the next edit stops did nothing but slow that edit down (the fork, then
+        the copies of every page of memory either process writes, and the processor)."""
+        gaps = sorted(b - a for a, b in zip(self.requested, list(self.requested)[1:]))
+        rhythm = gaps[len(gaps) // 2] if gaps else BURST
+        return QUIET if rhythm >= BURST else min(BURST, max(QUIET, 1.5 * rhythm))
 
     def cancel(self) -> None:
         """Stop the running finish, if any: a rebuild is about to change the output."""
@@ -207,7 +221,7 @@ class BackgroundFinisher:
                 self.wanted.clear()
                 if self.session.busy.is_set():
                     self.wanted.wait()  # the rebuild under way asks again when it is done
-                elif not self.wanted.wait(QUIET):
+                elif not self.wanted.wait(self.quiet()):
                     break
             with self.guard:
                 if self.session.busy.is_set():
@@ -258,7 +272,10 @@ class BackgroundFinisher:
 
 
 QUIET = 1.0
-"""Seconds without a rebuild before the background finish starts."""
+"""Seconds without a rebuild before the background finish starts (at least)."""
+BURST = 4.0
+"""Edits less than this many seconds apart (the median of the last few) are a burst: the
+finish then waits 1.5 times their rhythm, at most this long."""
 WROTE, UNCHANGED, FAILED, REPORTED = 0, 3, 1, 4
 """Exit codes of a finishing child (REPORTED: it failed, and said why)."""
 

@@ -465,3 +465,22 @@ def test_sigterm_stops_serve_with_exit_code_143(server):
     server.log.thread.join(timeout=TIMEOUT)
     assert server.log.lines[-1] == "stopped", server.log.lines
     assert all("Traceback" not in line for line in server.log.lines), server.log.lines
+
+
+def test_the_background_finish_waits_out_a_burst_of_edits():
+    """A finish started between two edits of a burst is stopped by the second before it is
+    done, having only slowed it down: while saves come every few seconds it waits longer than
+    the time between them; after sporadic edits, a quiet second."""
+    from collections import deque
+    from dossier.serve import BURST, QUIET, BackgroundFinisher
+
+    finisher = object.__new__(BackgroundFinisher)  # its rhythm alone: no session, no thread
+    finisher.requested = deque(maxlen=6)
+    assert finisher.quiet() == QUIET  # the first edit
+    for at in (100.0, 101.5, 103.0, 104.5):
+        finisher.requested.append(at)
+    assert 1.5 < finisher.quiet() <= BURST  # the next save, 1.5 s on, comes before a finish starts
+    finisher.requested.extend([104.6, 104.7, 104.8, 104.9, 105.0])
+    assert finisher.quiet() == QUIET  # one save of several files: no need to wait longer
+    finisher.requested.extend([200.0, 300.0, 400.0, 500.0, 600.0, 700.0])
+    assert finisher.quiet() == QUIET
