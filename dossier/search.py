@@ -1,14 +1,13 @@
 """The static search index: Pagefind (PyPI `pagefind[bin]`) run over the finished site.
 
-The index is one bundle, pagefind/, whatever the site's size (shard_count). The code can
-index shards — pages split by a hash of their path, each shard by its own Pagefind process
-into its own bundle (pagefind/shard-N/), merged by the search page with Pagefind's
-mergeIndex (the list is pagefind/dossier-shards.json), each shard kept in the build cache by
-the paths and bytes of its pages — which would bound Pagefind's memory (about half a megabyte
-per article of a thousand words) and re-index one shard per edit. It is not used: a bundle
-that lacks a searched word answers with its longest indexed prefix of it (Pagefind's
-fallback), so on a merged index "nonvoting" also finds every page of the other bundles that
-says "no". A wrong result is worse than a slow build.
+A site of up to one and a half times bundle_pages() pages is indexed in one bundle,
+pagefind/. A larger one is split into shards of about bundle_pages() pages, by a hash of
+each page's path: each shard is indexed by its own Pagefind process (two at a time, so
+Pagefind's memory, about half a megabyte per article page, stays bounded) into its own
+bundle (pagefind/shard-N/), which the search page merges with Pagefind's mergeIndex (the list
+is pagefind/dossier-shards.json). Each bundle also holds a vocabulary page, so that a merged
+search finds exactly what one bundle would (see *vocabulary pages* below), and each is kept
+in the build cache by the paths and bytes of its pages and its vocabulary.
 
 Only the pages that Pagefind would index go to it: those with a data-pagefind-body element,
 or, when no page has one, every page (Pagefind's own rule).
@@ -26,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,15 +35,14 @@ from .write import OutputError
 
 BUNDLE = "pagefind"
 SHARDS_FILE = "dossier-shards.json"
-"""In the first bundle: the paths of the other bundles, relative to it, for search.js to merge."""
-SHARD_PAGES = 1000
-"""The most pages one Pagefind process indexes (its memory grows with them)."""
-ONE_BUNDLE = 200
-"""Up to this many pages, one bundle: indexing them all again is quick."""
-SHARD_SQUARE = 50
-"""Above ONE_BUNDLE, the number of shards is about √(pages / SHARD_SQUARE): an edit re-indexes
-one shard, so shards are kept small (about 240 pages of 1,200), but not so small that a
-reader's browser has too many bundles to load (about 16 for 12,000 pages)."""
+"""In the first bundle: the paths of the other bundles, relative to it, for search.js to merge,
+and the ids of the vocabulary pages, which it never shows."""
+BUNDLE_PAGES = 1000
+"""About the most pages one bundle holds once a site is split (DOSSIER_SEARCH_BUNDLE_PAGES
+overrides it): Pagefind holds about half a megabyte per article page while it indexes."""
+VOCABULARY = "_dossier-vocabulary"
+"""Where, in a bundle's pages, its vocabulary page is (one per language): no page of a site
+can be there (urls.py makes none that starts with "_")."""
 INDEXABLE = re.compile(rb"<[A-Za-z][^<>]*?\sdata-pagefind-body(?=[\s=/>])")
 """An element whose content Pagefind indexes, ignoring the rest of the site."""
 INDEX_ONLY = ("pagefind-entry.json", "index/", "fragment/", "filter/")
@@ -51,10 +50,14 @@ INDEX_ONLY = ("pagefind-entry.json", "index/", "fragment/", "filter/")
 styles and WebAssembly come from the first."""
 
 
-def index_site(folder: Path, written: list, store: Store | None = None, processes: int | None = None) -> list[str]:
+def index_site(folder: Path, written: list | None = None, store: Store | None = None,
+               processes: int | None = None) -> list[str]:
     """Write the Pagefind bundles of the pages `written` (site.Written: path, digest,
-    indexable) into folder/pagefind/ (deterministic for the same pages); from `store` where it
-    has a shard. Returns the cache files used."""
+    indexable; None: every page in `folder`) into folder/pagefind/, replacing what is there
+    (deterministic for the same pages); from `store` where it has a bundle. Returns the cache
+    files used."""
+    if written is None:
+        written = _pages_in(folder)
     pages = sorted(((w.path, w.digest) for w in written if w.indexable), key=lambda p: p[0]) \
         or sorted((w.path, w.digest) for w in written)
     count = shard_count(len(pages))
@@ -63,32 +66,42 @@ def index_site(folder: Path, written: list, store: Store | None = None, processe
         shards[shard_of(page[0], count)].append(page)
     shards = [shard for shard in shards if shard]
     names = ["" if n == 0 else f"shard-{n}/" for n in range(len(shards))]
+    extras = vocabulary_pages(folder, shards, processes) if len(shards) > 1 else [{}]
     work = Path(tempfile.mkdtemp(prefix=".index-", dir=folder))
     used: list[str] = []
     try:
         bundles = [work / f"bundle-{n}" for n in range(len(shards))]
-        keys = [cache_key("search", str(n), json.dumps(shard)) for n, shard in enumerate(shards)]
+        keys = [cache_key("search", str(n), json.dumps(shard), json.dumps(sorted(extras[n].items())))
+                for n, shard in enumerate(shards)]
         todo = [n for n in range(len(shards)) if store is None or not _restore(store, keys[n], bundles[n], used)]
-        for n in _run_indexers(folder, [(n, shards[n], work / f"site-{n}", bundles[n]) for n in todo],
+        for n in _run_indexers(folder, [(n, shards[n], extras[n], work / f"site-{n}", bundles[n]) for n in todo],
                                processes or _processes()):
             if store is not None:
                 _keep(store, keys[n], bundles[n], used)
-        target = folder / BUNDLE
-        os.rename(bundles[0], target)
+        hidden = sorted(i for n, bundle in enumerate(bundles) if extras[n] for i in vocabulary_ids(bundle))
         for n in range(1, len(bundles)):
-            os.rename(bundles[n], target / names[n].rstrip("/"))
-        (target / SHARDS_FILE).write_text(json.dumps({"merge": names[1:]}) + "\n", encoding="utf-8")
+            os.rename(bundles[n], bundles[0] / names[n].rstrip("/"))
+        (bundles[0] / SHARDS_FILE).write_text(json.dumps({"merge": names[1:], "hidden": hidden}) + "\n",
+                                              encoding="utf-8")
+        target = folder / BUNDLE
+        if target.exists():  # serve's output: the index of an earlier build, replaced
+            os.rename(target, work / "old")
+        os.rename(bundles[0], target)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return used
 
 
-def shard_count(pages: int, merged_search_is_exact: bool = False) -> int:
-    """How many shards `pages` pages are indexed in: one, until a merged index answers exactly
-    what one bundle does (see the module's docstring); then about √(pages / SHARD_SQUARE)."""
-    if pages <= ONE_BUNDLE or not merged_search_is_exact:
-        return 1
-    return max(math.ceil(pages / SHARD_PAGES), math.ceil(math.sqrt(pages / SHARD_SQUARE)))
+def bundle_pages() -> int:
+    value = os.environ.get("DOSSIER_SEARCH_BUNDLE_PAGES", "")
+    return max(1, int(value)) if value.isdigit() else BUNDLE_PAGES
+
+
+def shard_count(pages: int) -> int:
+    """How many bundles `pages` pages are indexed in: one up to one and a half times
+    bundle_pages(), then bundles of about bundle_pages() each."""
+    size = bundle_pages()
+    return 1 if pages <= size * 3 // 2 else math.ceil(pages / size)
 
 
 def shard_of(path: str, count: int) -> int:
@@ -96,21 +109,119 @@ def shard_of(path: str, count: int) -> int:
     return int.from_bytes(hashlib.blake2b(path.encode("utf-8"), digest_size=8).digest(), "big") % count
 
 
+@dataclass(frozen=True)
+class _Page:
+    path: str
+    digest: str
+    indexable: bool
+
+
+def _pages_in(folder: Path) -> list[_Page]:
+    """The HTML pages in `folder` (serve's output), as a build's `written` lists them."""
+    pages = []
+    for path in sorted(folder.rglob("*.html")):
+        relpath = path.relative_to(folder).as_posix()
+        if relpath.startswith((BUNDLE + "/", ".")):
+            continue
+        data = path.read_bytes()
+        pages.append(_Page(relpath, hashlib.blake2b(data, digest_size=16).hexdigest(), INDEXABLE.search(data) is not None))
+    return pages
+
+
+# ---- vocabulary pages ----------------------------------------------------------------------
+# A bundle that lacks a searched word answers with the longest word it has that the term
+# starts with (Pagefind's fallback, for words nobody wrote), so on an index merged from several
+# bundles "nonvoting", written in one article, would also find every page of the other
+# bundles that says "no". Each bundle is therefore given one more page, its vocabulary page:
+# every word of the other bundles' pages that its own pages lack. Every bundle then knows
+# every word of the site, finds a searched word wherever the site has it, and falls back only
+# where one bundle of the whole site would; search.js never shows the vocabulary pages.
+# The words are taken generously (the text of each whole page, with tags removed and with
+# tags as spaces): a word too many costs a little index, a word too few a wrong result.
+
+_TAG = re.compile(r"<[^>]*>")
+_UNINDEXED = re.compile(r"<(script|style)\b.*?</\1\s*>", re.S | re.I)
+_LANG = re.compile(r"<html\b[^>]*?\slang=[\"']?([A-Za-z0-9-]+)", re.I)
+
+
+def vocabulary_pages(folder: Path, shards: list[list[tuple[str, str]]], processes: int | None = None) -> list[dict[str, str]]:
+    """For each shard: language → the text of its vocabulary page (the words of the other
+    shards that it lacks, sorted), for the languages the other shards have pages in."""
+    from .parallel import map_chunks
+    pages = [(n, path) for n, shard in enumerate(shards) for path, _ in shard]
+    own: list[dict[str, set[str]]] = [{} for _ in shards]
+    for n, language, words in map_chunks(_words, pages, folder, processes):
+        own[n].setdefault(language, set()).update(words)
+    every: dict[str, set[str]] = {}
+    for words in own:
+        for language, those in words.items():
+            every.setdefault(language, set()).update(those)
+    return [{language: " ".join(sorted(those - mine.get(language, set())))
+             for language, those in sorted(every.items()) if those - mine.get(language, set())} for mine in own]
+
+
+def _words(folder: Path, pages: list[tuple[int, str]]) -> list[tuple[int, str, set[str]]]:
+    """(shard, language, the words of its pages among `pages`), in the worker processes."""
+    found: dict[tuple[int, str], set[str]] = {}
+    for n, path in pages:
+        text = (folder / path).read_text(encoding="utf-8", errors="replace")
+        language = _LANG.search(text[:4096])
+        body = _UNINDEXED.sub(" ", text[max(0, text.find("<body")):])
+        bag = found.setdefault((n, language.group(1).lower() if language else ""), set())
+        bag.update(_TAG.sub(" ", body).split())
+        bag.update(_TAG.sub("", body).split())
+    return [(n, language, words) for (n, language), words in found.items()]
+
+
+def _vocabulary_html(language: str, text: str) -> str:
+    lang = f' lang="{language}"' if language else ""
+    return (f'<!doctype html>\n<html{lang}><head><meta charset="utf-8"><title>Vocabulary</title></head>'
+            f'<body><main data-pagefind-body><p>{text.replace("<", "&lt;")}</p></main></body></html>\n')
+
+
+def vocabulary_ids(bundle: Path) -> list[str]:
+    """The Pagefind ids of the bundle's vocabulary pages (their fragments' URLs say so)."""
+    ids = []
+    try:
+        entry = json.loads((bundle / "pagefind-entry.json").read_text(encoding="utf-8"))
+        for info in entry["languages"].values():
+            pages = _read(bundle / f"pagefind.{info['hash']}.pf_meta")[1]
+            # the vocabulary page is by far the longest: look there first, then everywhere
+            for page_id, _ in sorted(pages, key=lambda p: -p[1]):
+                if _fragment_url(bundle, page_id).startswith(f"/{VOCABULARY}/"):
+                    ids.append(page_id)
+                    break
+    except (OSError, ValueError, KeyError, IndexError, TypeError) as exc:
+        raise OutputError(f"the search index has an unexpected layout ({exc}); build with --no-search") from None
+    return ids
+
+
+def _fragment_url(bundle: Path, page_id: str) -> str:
+    data = gzip.decompress((bundle / "fragment" / f"{page_id}.pf_fragment").read_bytes())
+    if not data.startswith(SIGNATURE):
+        raise ValueError("not a Pagefind fragment")
+    return json.loads(data[len(SIGNATURE):])["url"]
+
+
 def _processes() -> int:
     from .parallel import workers
     return workers()
 
 
-def _run_indexers(folder: Path, jobs: list[tuple[int, list, Path, Path]], limit: int):
-    """Run Pagefind for each job (shard number, its pages, a folder for links to them, the
-    bundle to write), `limit` at a time; yields each shard's number once its bundle is done.
+def _run_indexers(folder: Path, jobs: list[tuple[int, list, dict, Path, Path]], limit: int):
+    """Run Pagefind for each job (shard number, its pages, its vocabulary pages' text by
+    language, a folder for links to them, the bundle to write), `limit` at a time; yields each shard's number once its bundle is done.
     On any error or interruption the indexers still running are stopped."""
     waiting, running = list(jobs), {}
     try:
         while waiting or running:
             while waiting and len(running) < max(1, limit):
-                n, pages, site, bundle = waiting.pop(0)
+                n, pages, extra, site, bundle = waiting.pop(0)
                 _link_pages(folder, pages, site)
+                for language, text in extra.items():
+                    page = site / VOCABULARY / (language or "page") / "index.html"
+                    page.parent.mkdir(parents=True, exist_ok=True)
+                    page.write_text(_vocabulary_html(language, text), encoding="utf-8")
                 with blocked_interrupts():  # no Ctrl-C between starting it and knowing to stop it
                     running[n] = (_start_indexer(site, bundle), site, bundle)
             done = [n for n, (process, _, _) in running.items() if process.poll() is not None]

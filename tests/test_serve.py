@@ -2,6 +2,8 @@
 last good site when a build fails, and rebuild once for a burst of saves."""
 from __future__ import annotations
 
+import gzip
+import json
 import re
 import shutil
 import signal
@@ -112,12 +114,12 @@ def start_server(make_dossier, tmp_path):
     """Start `build.py serve` on a free port; the process is killed when the test ends."""
     processes = []
 
-    def start(settle: float = SETTLE, env: dict | None = None) -> Server:
+    def start(settle: float = SETTLE, env: dict | None = None, search: bool = False) -> Server:
         source = make_dossier({"content/articles/deal.md": article_text("First version of the text.")})
         out, port = tmp_path / "site", free_port()
         process = subprocess.Popen(
-            [sys.executable, str(BUILD_PY), "serve", "--source", str(source), "--out", str(out), "--port", str(port),
-             "--no-search"],
+            [sys.executable, str(BUILD_PY), "serve", "--source", str(source), "--out", str(out), "--port", str(port)]
+            + ([] if search else ["--no-search"]),
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
             env={**build_env(), **(env or {})})
         processes.append(process)
@@ -484,3 +486,30 @@ def test_the_background_finish_waits_out_a_burst_of_edits():
     assert finisher.quiet() == QUIET  # one save of several files: no need to wait longer
     finisher.requested.extend([200.0, 300.0, 400.0, 500.0, 600.0, 700.0])
     assert finisher.quiet() == QUIET
+
+
+def indexed_text(out: Path) -> str:
+    """The text of every page in the search index under `out` (Pagefind's fragments)."""
+    texts = []
+    for path in (out / "pagefind").rglob("*.pf_fragment"):
+        data = gzip.decompress(path.read_bytes())
+        texts.append(json.loads(data[len(b"pagefind_dcd"):])["content"])
+    return "\n".join(texts)
+
+
+def wait_for_index(out: Path, text: str) -> None:
+    deadline = time.monotonic() + TIMEOUT
+    while text not in indexed_text(out) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert text in indexed_text(out), f"{text!r} never reached the search index"
+
+
+def test_the_search_index_follows_an_edit(start_server):
+    """The background finish indexes the site again after an edit (it once failed, quietly,
+    on every edit, and search kept the text of the first build)."""
+    server = start_server(search=True)
+    wait_for_index(server.out, "First version")
+    server.write("content/articles/deal.md", article_text("A zqsearchable second version."))
+    wait_for_index(server.out, "zqsearchable")
+    assert "First version" not in indexed_text(server.out)
+    assert all("failed" not in line and "Traceback" not in line for line in server.log.lines), server.log.lines

@@ -148,6 +148,7 @@
   /* ── Searching ────────────────────────────────────────────────────────────────── */
   var pagefind = null;
   var lastResults = [];
+  var hidden = {};  // ids of the vocabulary pages (dossier-shards.json)
   var shown = 0;
   var runId = 0;
 
@@ -183,9 +184,9 @@
     var request = immediate ? pagefind.search(term || null, options) : pagefind.debouncedSearch(term || null, options, 250);
     request.then(function (search) {
       if (!search || id !== runId) return;
-      lastResults = search.results;
+      lastResults = search.results.filter(function (r) { return !hidden[r.id]; });
       shown = 0;
-      var n = search.results.length;
+      var n = lastResults.length;
       // announce the count once the results are on the page
       return showMore(term, chosen, id, true).then(function () {
         if (id !== runId) return;
@@ -298,7 +299,9 @@
 
   status.textContent = "Loading the search index…";
   // A large site's index is in several bundles (shards): the first is bundle/, the others are
-  // listed in its dossier-shards.json, and Pagefind merges them into one search.
+  // listed in its dossier-shards.json, and Pagefind merges them into one search. Each bundle
+  // has a vocabulary page (the words of the others, so none answers a word it lacks with a
+  // shorter one): its id is in the list too, and it is never shown.
   var options = { baseUrl: siteBase, excerptLength: 26, ranking: { pageLength: 0.3 } };
   import(bundle.href + "pagefind.js").then(function (module) {
     pagefind = module;
@@ -309,6 +312,7 @@
     return fetch(new URL("dossier-shards.json", bundle).href).then(function (response) {
       return response.ok ? response.json() : { merge: [] };
     }).then(function (shards) {
+      (shards.hidden || []).forEach(function (id) { hidden[id] = true; });
       return Promise.all((shards.merge || []).map(function (path) {
         return pagefind.mergeIndex(new URL(path, bundle).href, options);
       }));

@@ -64,13 +64,14 @@ class Site:
         return self.base + path
 
 
-def _built_and_served(source: Path, out: Path):
-    """Build the dossier at `source` into `out` with a /repo/ base URL; serve it over HTTP."""
+def _built_and_served(source: Path, out: Path, env: dict | None = None):
+    """Build the dossier at `source` into `out` with a /repo/ base URL (and `env` added to the
+    build's environment); serve it over HTTP."""
     handler = functools.partial(SubPathHandler, directory=str(out))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     base = f"http://127.0.0.1:{server.server_address[1]}{PREFIX}"
     build = subprocess.run([sys.executable, "build.py", "--source", str(source), "--out", str(out), "--base-url", base],
-                           cwd=ROOT, capture_output=True, text=True, timeout=300)
+                           cwd=ROOT, capture_output=True, text=True, timeout=300, env={**os.environ, **(env or {})})
     if build.returncode != 0:
         server.server_close()
         pytest.fail(f"build failed:\n{build.stdout}\n{build.stderr}")
