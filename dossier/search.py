@@ -140,6 +140,7 @@ def _pages_in(folder: Path) -> list[_Page]:
 # tags as spaces): a word too many costs a little index, a word too few a wrong result.
 
 _TAG = re.compile(r"<[^>]*>")
+_INDEXED = re.compile(INDEXABLE.pattern.decode("ascii"))
 _UNINDEXED = re.compile(r"<(script|style)\b.*?</\1\s*>", re.S | re.I)
 _LANG = re.compile(r"<html\b[^>]*?\slang=[\"']?([A-Za-z0-9-]+)", re.I)
 
@@ -166,10 +167,11 @@ def _words(folder: Path, pages: list[tuple[int, str]]) -> list[tuple[int, str, s
     for n, path in pages:
         text = (folder / path).read_text(encoding="utf-8", errors="replace")
         language = _LANG.search(text[:4096])
-        body = _UNINDEXED.sub(" ", text[max(0, text.find("<body")):])
+        start = _INDEXED.search(text)  # Pagefind reads nothing before the first such element
+        pieces = _TAG.split(_UNINDEXED.sub(" ", text[start.start() if start else max(0, text.find("<body")):]))
         bag = found.setdefault((n, language.group(1).lower() if language else ""), set())
-        bag.update(_TAG.sub(" ", body).split())
-        bag.update(_TAG.sub("", body).split())
+        bag.update(" ".join(pieces).split())
+        bag.update("".join(pieces).split())
     return [(n, language, words) for (n, language), words in found.items()]
 
 
