@@ -42,7 +42,7 @@ BUNDLE_PAGES = 1000
 overrides it): Pagefind holds about half a megabyte per article page while it indexes."""
 VOCABULARY = "_dossier-vocabulary"
 """Where, in a bundle's pages, its vocabulary page is (one per language): no page of a site
-can be there (urls.py makes none that starts with "_")."""
+can be there (every slug and id starts with a letter or digit: load.SLUG, validate.ID_RE)."""
 INDEXABLE = re.compile(rb"<[A-Za-z][^<>]*?\sdata-pagefind-body(?=[\s=/>])")
 """An element whose content Pagefind indexes, ignoring the rest of the site."""
 INDEX_ONLY = ("pagefind-entry.json", "index/", "fragment/", "filter/")

@@ -198,7 +198,8 @@ class BackgroundFinisher:
         in a burst (a save every few seconds), a little longer than the time between them.
         A finish that the next edit stops did nothing but slow that edit down (the fork, then
         the copies of every page of memory either process writes, and the processor)."""
-        gaps = sorted(b - a for a, b in zip(self.requested, list(self.requested)[1:]))
+        times = list(self.requested)  # a copy: rebuilds append to it from their own thread
+        gaps = sorted(b - a for a, b in zip(times, times[1:]))
         rhythm = gaps[len(gaps) // 2] if gaps else BURST
         return QUIET if rhythm >= BURST else min(BURST, max(QUIET, 1.5 * rhythm))
 
