@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .cache import Store, key as cache_key
+from .cache import Store, digest, key as cache_key
 from .interrupt import blocked_interrupts, die_with_parent
 from .write import OutputError
 
@@ -124,7 +124,7 @@ def _pages_in(folder: Path) -> list[_Page]:
         if relpath.startswith((BUNDLE + "/", ".")):
             continue
         data = path.read_bytes()
-        pages.append(_Page(relpath, hashlib.blake2b(data, digest_size=16).hexdigest(), INDEXABLE.search(data) is not None))
+        pages.append(_Page(relpath, digest(data), INDEXABLE.search(data) is not None))
     return pages
 
 
