@@ -1,11 +1,15 @@
 """Spread work over the machine's cores with forked worker processes.
 
 Workers are forked after the shared inputs are in memory, so they inherit them (copy on
-write) instead of receiving them pickled; only each chunk's results travel back. Where
-fork is unavailable, or the work is small, everything runs in this process.
+write) instead of receiving them pickled; only each chunk's results travel back. This
+process takes chunks too, between collecting the workers' results: P processes are P - 1
+workers and itself, so one process fewer holds its own copy of the pages of the heap that
+the work touches (at 10,000 articles, a worker's copy is about 0.7 GB). Where fork is
+unavailable, or the work is small, everything runs in this process.
 """
 from __future__ import annotations
 
+import collections
 import gc
 import io
 import multiprocessing
@@ -53,17 +57,33 @@ def map_chunks(function: Callable[[Any, list], list], items: Sequence, shared: A
     # Ctrl-C and SIGTERM are for this process alone: it stops the workers (no traceback from
     # each). They are held while the workers start, so none is lost between fork and handler.
     with blocked_interrupts():
-        pool = multiprocessing.pool.Pool(processes, as_worker, (os.getpid(),), context=_FORK_CONTEXT)
-    results: list = []
+        pool = multiprocessing.pool.Pool(processes - 1, as_worker, (os.getpid(),), context=_FORK_CONTEXT)
+    done: list = [None] * len(chunks)
+    load = (lambda result: _Loader(io.BytesIO(result), refs).load()) if refs else (lambda result: result)
     try:
         with pool:
-            for chunk in pool.imap(_run_chunk, chunks):  # each loaded here while the workers go on
-                results += _Loader(io.BytesIO(chunk), refs).load() if refs else chunk
+            sent: collections.deque = collections.deque()  # (index, result to come) of the workers' chunks
+            ahead = 2 * (processes - 1)  # so no worker waits while this process works on a chunk
+            n = 0
+            while n < len(chunks) or sent:
+                while n < len(chunks) and len(sent) < ahead:
+                    sent.append((n, pool.apply_async(_run_chunk, (chunks[n],))))
+                    n += 1
+                while sent and sent[0][1].ready():
+                    index, result = sent.popleft()
+                    done[index] = load(result.get())
+                if n < len(chunks):  # this process works too: one process fewer holds a copy of the heap
+                    done[n] = function(shared, chunks[n])
+                    n += 1
+                    give_back_memory()
+                elif sent:
+                    index, result = sent.popleft()
+                    done[index] = load(result.get())
     finally:
         _SHARED, _FUNCTION, _REFS = None, None, None
         if not frozen:
             gc.unfreeze()
-    return results
+    return [result for chunk in done for result in chunk]
 
 
 class _Worker(multiprocessing.context.ForkProcess):
@@ -84,12 +104,35 @@ _FORK_CONTEXT = _ForkContext()
 
 
 def _run_chunk(chunk: list) -> list | bytes:
-    result = _FUNCTION(_SHARED, chunk)
-    if _REFS is None:
-        return result
-    out = io.BytesIO()
-    _Dumper(out, pickle.HIGHEST_PROTOCOL).dump(result)
-    return out.getvalue()
+    try:
+        result = _FUNCTION(_SHARED, chunk)
+        if _REFS is None:
+            return result
+        out = io.BytesIO()
+        _Dumper(out, pickle.HIGHEST_PROTOCOL).dump(result)
+        return out.getvalue()
+    finally:
+        give_back_memory()
+
+
+def give_back_memory() -> None:
+    """Return the memory that the C library keeps after it was freed to the system
+    (glibc's malloc_trim). A chunk of pages makes and frees strings of up to a few megabytes,
+    and glibc keeps most of what they took: without this, a process rendering pages at
+    10,000 articles grows by 300–400 MB that nothing uses (measured with and without it)."""
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
+
+
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        import ctypes
+        return ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        return None
+
+
+_MALLOC_TRIM = _malloc_trim()
 
 
 class _Dumper(pickle.Pickler):

@@ -38,8 +38,21 @@ def test_objects_named_in_refs_come_back_as_the_callers_own_objects():
     copied = map_chunks(_pair_with_things, items, THINGS, processes=2)
     shared = map_chunks(_pair_with_things, items, THINGS, processes=2, refs=THINGS)
     assert [thing for _, thing in copied] == [thing for _, thing in shared]  # the same values…
-    assert not any(thing is THINGS[item % 50] for item, thing in copied)   # …copies without refs
+    assert any(thing is not THINGS[item % 50] for item, thing in copied)   # …copies from the workers without refs
     assert all(thing is THINGS[item % 50] for item, thing in shared)       # the very objects with them
+
+
+def _pid_of_each(shared: None, chunk: list[int]) -> list[int]:
+    time.sleep(0.002)  # long enough that the worker cannot take every chunk
+    return [os.getpid() for _ in chunk]
+
+
+def test_the_calling_process_works_on_chunks_beside_its_workers():
+    """Two processes are one forked worker and the caller: one copy of the heap fewer."""
+    pids = map_chunks(_pid_of_each, list(range(500)), None, processes=2)
+    assert len(pids) == 500
+    assert os.getpid() in pids
+    assert len(set(pids)) == 2
 
 
 WAITING_WORKER = """
