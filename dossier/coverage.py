@@ -214,8 +214,9 @@ def _print_coverage(dossier: Dossier, slugs: list[str], minimum: float | None) -
         print(f"{path}: {coverage.annotated} of {coverage.sentences} sentences annotated ({coverage.percent}%)")
         if not coverage.title_annotated:
             print(f"{path}:{resolved.article.at('title').line}: \"{' '.join(resolved.article.title.split())}\"")
+        text = resolved.text
         for start, end, line in coverage.unannotated:
-            print(f"{path}:{line}: \"{' '.join(resolved.text[start:end].split())}\"")
+            print(f"{path}:{line}: \"{' '.join(text[start:end].split())}\"")
         if minimum is not None and coverage.annotated * 100 < minimum * coverage.sentences:
             below.append((path, coverage))
     if len(slugs) > 1:

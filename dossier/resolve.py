@@ -15,7 +15,7 @@ from .link import AliasIndex, build_alias_index, find_mentions, sentence_around,
 from . import urls
 from .markdown import ParsedBody, annotated_body_html, annotated_title_html, parse_body
 from .model import (Anchor, Annotation, Annotations, Article, Dossier, Index, Inputs, Mention, PartialDate, ResolvedArticle,
-                    Span, TimelineEntry, pack_html)
+                    Span, TimelineEntry, pack)
 
 @lru_cache(maxsize=64)
 def parsed_body(source: str) -> ParsedBody:
@@ -101,6 +101,7 @@ def resolve_article(article: Article, annotations: list[Annotation], aliases: Al
     body_anchors = anchors[len(title_anchors):]
     coverage = article_coverage(parsed.text, (anc.span for anc in body_anchors), bool(title_anchors), body.line_of)
     mentions = []
+    sentences: dict[str, str] = {}  # one string for the mentions of one sentence
     linked_in_block: set[tuple[str, int]] = set()
     for start, end, entity_id in find_mentions(parsed.text, aliases):
         counts, linkable, block = usable(parsed.chunks, starts, start, end)
@@ -109,11 +110,12 @@ def resolve_article(article: Article, annotations: list[Annotation], aliases: Al
         link = linkable and (entity_id, block) not in linked_in_block
         if link:
             linked_in_block.add((entity_id, block))
-        mentions.append(Mention(entity_id, article.slug, Span(start, end), sentence_around(parsed.text, start, end), link))
+        sentence = sentence_around(parsed.text, start, end)
+        mentions.append(Mention(entity_id, article.slug, Span(start, end), sentences.setdefault(sentence, sentence), link))
     link = urls.Linker(urls.article(article.slug))
     body_html = annotated_body_html(parsed, body_anchors, mentions, entity_names, lambda e: link(urls.entity(e)),
                                     unannotated_runs(parsed.text, coverage))
-    return ResolvedArticle(article, parsed.text, anchors, tuple(mentions), len(parsed.text.split()), pack_html(body_html),
+    return ResolvedArticle(article, pack(parsed.text), anchors, tuple(mentions), len(parsed.text.split()), pack(body_html),
                            coverage, annotated_title_html(article.title, title_anchors)), diagnostics
 
 

@@ -29,7 +29,7 @@ from .diagnostics import Diagnostic
 from .exports import ArticleData, article_data
 from .load import parse_annotations, read_annotations_file, read_markdown_bytes
 from .model import (Anchor, Annotation, Annotations, Article, Assessment, Claim, Coverage, Dossier, Entity, Event, Mention,
-                    Reference, Relation, ResolvedArticle, Source, Span, pack_html)
+                    Reference, Relation, ResolvedArticle, Source, Span, pack)
 from .render import OWN_CONTEXT_TEMPLATES, Page, page_context
 from .validate import validate_annotations
 
@@ -140,9 +140,10 @@ def decode_resolution(value: Any, annotations: list[Annotation]) -> tuple[Resolv
         if not 0 <= item[0] < len(annotations):
             raise Unexpected("anchor of an unknown annotation")
         anchors.append(Anchor(annotations[item[0]], Span(item[1], item[2]), *item[3:]))
-    mentions = tuple(Mention(entity, article.slug, Span(start, end), context, linked)
+    sentences: dict[str, str] = {}  # one string for the mentions of one sentence
+    mentions = tuple(Mention(entity, article.slug, Span(start, end), sentences.setdefault(context, context), linked)
                      for entity, start, end, context, linked in _rows(value[4], _MENTION))
-    resolved = ResolvedArticle(article, text, tuple(anchors), mentions, decode(int, value[5]), pack_html(body_html),
+    resolved = ResolvedArticle(article, pack(text), tuple(anchors), mentions, decode(int, value[5]), pack(body_html),
                                decode(Coverage, value[7]), title_html)
     return resolved, diagnostics
 
