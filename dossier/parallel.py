@@ -9,13 +9,14 @@ unavailable, or the work is small, everything runs in this process.
 """
 from __future__ import annotations
 
-import collections
+import functools
 import gc
 import io
 import multiprocessing
 import multiprocessing.pool
 import os
 import pickle
+import threading
 from typing import Any, Callable, Sequence
 
 from .interrupt import as_worker, blocked_interrupts
@@ -58,32 +59,76 @@ def map_chunks(function: Callable[[Any, list], list], items: Sequence, shared: A
     # each). They are held while the workers start, so none is lost between fork and handler.
     with blocked_interrupts():
         pool = multiprocessing.pool.Pool(processes - 1, as_worker, (os.getpid(),), context=_FORK_CONTEXT)
-    done: list = [None] * len(chunks)
     load = (lambda result: _Loader(io.BytesIO(result), refs).load()) if refs else (lambda result: result)
     try:
         with pool:
-            sent: collections.deque = collections.deque()  # (index, result to come) of the workers' chunks
-            ahead = 2 * (processes - 1)  # so no worker waits while this process works on a chunk
-            n = 0
-            while n < len(chunks) or sent:
-                while n < len(chunks) and len(sent) < ahead:
-                    sent.append((n, pool.apply_async(_run_chunk, (chunks[n],))))
-                    n += 1
-                while sent and sent[0][1].ready():
-                    index, result = sent.popleft()
-                    done[index] = load(result.get())
-                if n < len(chunks):  # this process works too: one process fewer holds a copy of the heap
-                    done[n] = function(shared, chunks[n])
-                    n += 1
-                    give_back_memory()
-                elif sent:
-                    index, result = sent.popleft()
-                    done[index] = load(result.get())
+            work = _FromBothEnds(pool, chunks, 2 * (processes - 1), load)
+            while (n := work.take()) is not None:  # this process works too: one copy of the heap fewer
+                work.done[n] = function(shared, chunks[n])
+            work.wait()
     finally:
         _SHARED, _FUNCTION, _REFS = None, None, None
         if not frozen:
             gc.unfreeze()
-    return [result for chunk in done for result in chunk]
+    return [result for chunk in work.done for result in chunk]
+
+
+class _FromBothEnds:
+    """The chunks, taken from both ends: the workers' from the front, each new one sent from
+    the pool's result thread as a result arrives (so no worker waits for this process to finish
+    a chunk of its own), this process's from the back (the lightest, when the heaviest come
+    first), until they meet."""
+
+    def __init__(self, pool: multiprocessing.pool.Pool, chunks: list[list], ahead: int, load: Callable[[Any], list]):
+        self.pool, self.chunks, self.ahead, self.load = pool, chunks, ahead, load
+        self.done: list = [None] * len(chunks)
+        self.front, self.back, self.sent = 0, len(chunks), 0
+        self.failure: BaseException | None = None
+        self.changed = threading.Condition()
+        with self.changed:
+            self._send()
+
+    def take(self) -> int | None:
+        """The index of the next chunk for this process; None when none is left."""
+        with self.changed:
+            if self.failure is not None:
+                raise self.failure
+            if self.front >= self.back:
+                return None
+            self.back -= 1
+            return self.back
+
+    def wait(self) -> None:
+        """Until the workers' chunks are all back; raises what one of them raised."""
+        with self.changed:
+            while self.sent and self.failure is None:
+                self.changed.wait()
+            if self.failure is not None:
+                raise self.failure
+
+    def _send(self) -> None:  # the condition held
+        while self.front < self.back and self.sent < self.ahead and self.failure is None:
+            n, self.front, self.sent = self.front, self.front + 1, self.sent + 1
+            self.pool.apply_async(_run_chunk, (self.chunks[n],), callback=functools.partial(self._arrived, n),
+                                  error_callback=self._failed)
+
+    def _arrived(self, n: int, result: Any) -> None:
+        try:
+            value = self.load(result)
+        except BaseException as exc:
+            self._failed(exc)
+            return
+        with self.changed:
+            self.done[n] = value
+            self.sent -= 1
+            self._send()
+            self.changed.notify_all()
+
+    def _failed(self, exc: BaseException) -> None:
+        with self.changed:
+            self.failure = self.failure or exc
+            self.sent -= 1
+            self.changed.notify_all()
 
 
 class _Worker(multiprocessing.context.ForkProcess):
@@ -104,35 +149,13 @@ _FORK_CONTEXT = _ForkContext()
 
 
 def _run_chunk(chunk: list) -> list | bytes:
-    try:
-        result = _FUNCTION(_SHARED, chunk)
-        if _REFS is None:
-            return result
-        out = io.BytesIO()
-        _Dumper(out, pickle.HIGHEST_PROTOCOL).dump(result)
-        return out.getvalue()
-    finally:
-        give_back_memory()
+    result = _FUNCTION(_SHARED, chunk)
+    if _REFS is None:
+        return result
+    out = io.BytesIO()
+    _Dumper(out, pickle.HIGHEST_PROTOCOL).dump(result)
+    return out.getvalue()
 
-
-def give_back_memory() -> None:
-    """Return the memory that the C library keeps after it was freed to the system
-    (glibc's malloc_trim). A chunk of pages makes and frees strings of up to a few megabytes,
-    and glibc keeps most of what they took: without this, a process rendering pages at
-    10,000 articles grows by 300–400 MB that nothing uses (measured with and without it)."""
-    if _MALLOC_TRIM is not None:
-        _MALLOC_TRIM(0)
-
-
-def _malloc_trim() -> Callable[[int], int] | None:
-    try:
-        import ctypes
-        return ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):  # not glibc
-        return None
-
-
-_MALLOC_TRIM = _malloc_trim()
 
 
 class _Dumper(pickle.Pickler):

@@ -55,6 +55,19 @@ def test_the_calling_process_works_on_chunks_beside_its_workers():
     assert len(set(pids)) == 2
 
 
+def _fail_on(shared: int, chunk: list[int]) -> list[int]:
+    if shared in chunk:
+        raise ValueError(f"item {shared} failed in process {os.getpid()}")
+    return chunk
+
+
+@pytest.mark.parametrize("failing", [0, 499])  # the first chunk goes to a worker, the last to the caller
+def test_an_exception_in_any_process_reaches_the_caller(failing):
+    with pytest.raises(ValueError, match=f"item {failing} failed in process"):
+        map_chunks(_fail_on, list(range(500)), failing, processes=2)
+    assert map_chunks(_fail_on, list(range(500)), 1000, processes=2) == list(range(500))  # and the next call works
+
+
 WAITING_WORKER = """
 import sys, time
 from pathlib import Path
