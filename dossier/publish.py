@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from xml.sax.saxutils import escape, quoteattr
 
 from . import urls
-from .exports import (ANNOTATIONS, ArticleData, absolute, article_data, claim_review_jsonld, claim_reviews, csl_references,
+from .exports import (ANNOTATIONS, ArticleData, PackedShare, absolute, article_data, claim_review_jsonld, claim_reviews, csl_references,
                       dossier_data, dossier_json_pieces, dossier_line_pieces, dumps, web_annotations,
                       web_annotations_pieces)
 from .markdown import render_inline, render_markdown
@@ -85,7 +85,7 @@ def output_pieces(d: Dossier, page_urls: list[str],
     a large dossier are never held whole)."""
     yield FEED, (atom_feed(d),)
     yield SITEMAP, (sitemap(d, page_urls),)
-    parts = [shares(d, slug) for slug in d.articles]
+    parts = [PackedShare(shares(d, slug)) for slug in d.articles]
     yield DATA, dossier_json_pieces(d, parts)
     yield LINES, dossier_line_pieces(parts)
     yield ANNOTATIONS, web_annotations_pieces(d, parts)
