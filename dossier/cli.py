@@ -179,7 +179,7 @@ def refused_cache(config: Config) -> bool:
 
 def run_build(config: Config) -> int:
     started = time.perf_counter()
-    result = build(config)
+    result = build(config, keep=False)  # nothing below reads the dossier
     report(result.diagnostics, config.strict)
     if not result.ok:
         print(f"build failed; {config.out} is unchanged", file=sys.stderr)

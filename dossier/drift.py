@@ -98,7 +98,11 @@ def read_lock(source: Path) -> dict:
 
 def write_lock(source: Path, dossier: Dossier) -> bool:
     """Rewrite the lock if it changed; False when the folder is not writable."""
-    text = lock_text(fingerprints(dossier))
+    return write_lock_text(source, lock_text(fingerprints(dossier)))
+
+
+def write_lock_text(source: Path, text: str) -> bool:
+    """Rewrite the lock with `text` (lock_text) if it changed; False when the folder is not writable."""
     try:
         if read_inside(source, LOCK_FILE) == text.encode("utf-8"):
             return True

@@ -105,6 +105,32 @@ def test_a_second_build_takes_everything_from_the_cache_and_writes_the_same_byte
     assert (tmp_path / "second" / "pagefind" / "pagefind.js").is_file()
 
 
+def test_a_warm_build_links_the_pages_it_takes_from_the_cache_instead_of_writing_them(sample, tmp_path):
+    folder = sample / ".dossier-cache"
+    cached_build(sample, tmp_path / "first")
+    cached_build(sample, tmp_path / "second")
+    page = tmp_path / "second" / "index.html"
+    blob = folder / cache.Store.blob_path(digest(page.read_bytes()))
+    assert os.path.samefile(page, blob) and page.stat().st_nlink >= 2   # one file, no second copy
+    assert not page.is_symlink() and page.stat().st_mode == (tmp_path / "first" / "index.html").stat().st_mode
+    (tmp_path / "second" / "index.html").unlink()                       # the site's file can go…
+    assert blob.is_file()                                               # …the cache keeps its own
+    assert_same_as_cold(sample, tmp_path, "third")
+
+
+def test_a_blob_that_is_a_symbolic_link_is_not_taken_into_the_site(sample, tmp_path):
+    folder = sample / ".dossier-cache"
+    cached_build(sample, tmp_path / "first")
+    blob = folder / cache.Store.blob_path(digest((tmp_path / "first" / "index.html").read_bytes()))
+    copy = tmp_path / "outside.html"
+    copy.write_bytes(blob.read_bytes())
+    blob.unlink()
+    blob.symlink_to(copy)                                               # the same bytes, but elsewhere
+    assert_same_as_cold(sample, tmp_path, "second")
+    page = tmp_path / "second-cached" / "index.html"
+    assert not page.is_symlink() and not os.path.samefile(page, copy)
+
+
 def test_after_an_article_edit_the_cached_build_matches_a_cold_build(sample, tmp_path):
     cached_build(sample, tmp_path / "before", search=True)
     edit(sample / "content/articles/big-deal.md", "the companies said.", "the companies said. A new sentence.")
