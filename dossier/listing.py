@@ -171,6 +171,11 @@ def borrow_layout(d: Dossier, like: Dossier) -> None:
     _CACHE[:] = [(d, layout(like))] + _CACHE[:_CACHED - 1]
 
 
+def forget(d: Dossier) -> None:
+    """Drop `d`'s layout from the cache, and with it the cache's hold on `d`."""
+    _CACHE[:] = [(known, computed) for known, computed in _CACHE if known is not d]
+
+
 def layout(d: Dossier) -> Layout:
     for known, computed in _CACHE:
         if known is d:

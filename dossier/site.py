@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import drift, publish, urls
+from . import drift, listing, publish, urls
 from .cache import CacheError, Store, digest, open_store
 from .confine import Refused, is_folder_inside
 from .diagnostics import Diagnostic, Location, error, has_errors, sort_diagnostics
@@ -349,6 +349,7 @@ def build(config: Config, keep: bool = True) -> BuildResult:
             written, used = write_site(config, dossier, store, resolution_keys, folder)
             lock = drift.lock_text(drift.fingerprints(dossier))     # fingerprints for the next check
             if not keep:
+                listing.forget(dossier)
                 dossier = None
                 release_memory()
             if config.search:
