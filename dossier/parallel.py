@@ -108,9 +108,13 @@ class _FromBothEnds:
 
     def _send(self) -> None:  # the condition held
         while self.front < self.back and self.sent < self.ahead and self.failure is None:
-            n, self.front, self.sent = self.front, self.front + 1, self.sent + 1
-            self.pool.apply_async(_run_chunk, (self.chunks[n],), callback=functools.partial(self._arrived, n),
-                                  error_callback=self._failed)
+            try:
+                self.pool.apply_async(_run_chunk, (self.chunks[self.front],),
+                                      callback=functools.partial(self._arrived, self.front), error_callback=self._failed)
+            except ValueError:  # "Pool not running": this process was interrupted and stopped it; a result came late
+                self.failure = self.failure or RuntimeError("the worker pool was stopped")
+                return
+            self.front, self.sent = self.front + 1, self.sent + 1
 
     def _arrived(self, n: int, result: Any) -> None:
         try:
