@@ -279,22 +279,24 @@ def _finish_indexer(process: subprocess.Popen, site: Path, bundle: Path, first: 
 
 
 def _restore(store: Store, shard_key: str, bundle: Path, used: list[str]) -> bool:
-    """Write the shard's files from the cache into `bundle`; False when it does not have them all."""
+    """Put the shard's files from the cache into `bundle` (hard links where it can, as for the
+    pages); False when it does not have them all."""
     manifest = store.get("search", shard_key)
     if type(manifest) is not dict or not manifest:
         return False
-    files: dict[str, bytes] = {}
+    files: dict[str, tuple[str, bytes]] = {}
     for relpath, name in manifest.items():
         if type(name) is not str or not _plain_relpath(relpath):
             return False
         data = store.read_blob(name)
         if data is None:
             return False
-        files[relpath] = data
-    for relpath, data in files.items():
+        files[relpath] = name, data
+    for relpath, (name, data) in files.items():
         path = bundle / relpath
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+        if not store.link_blob(name, path):
+            path.write_bytes(data)
     used += [store.entry_path("search", shard_key)] + [store.blob_path(name) for name in manifest.values()]
     return True
 

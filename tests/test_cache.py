@@ -103,6 +103,8 @@ def test_a_second_build_takes_everything_from_the_cache_and_writes_the_same_byte
         assert second.cache.reused(kind) == (count, count), f"{kind} made again although nothing changed"
     assert tree_bytes(tmp_path / "second") == tree_bytes(tmp_path / "first")
     assert (tmp_path / "second" / "pagefind" / "pagefind.js").is_file()
+    entry = tmp_path / "second" / "pagefind" / "pagefind-entry.json"  # the index's files: linked, not copied
+    assert os.path.samefile(entry, sample / ".dossier-cache" / cache.Store.blob_path(digest(entry.read_bytes())))
 
 
 def test_a_warm_build_links_the_pages_it_takes_from_the_cache_instead_of_writing_them(sample, tmp_path):
