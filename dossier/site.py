@@ -21,7 +21,8 @@ from .load import ARTICLES_DIR, PAGES_DIR, list_markdown, load_markdown_file, re
 from .model import Annotation, Annotations, Dossier, Inputs, ResolvedArticle
 from .parallel import map_chunks
 from .render import BUILTIN_LAYOUTS, Page, TemplateProblem, plan_pages, render_page
-from .resolve import alias_index, annotations_by_article, assemble, resolve_article
+from .markdown import render_inline, render_markdown
+from .resolve import alias_index, annotations_by_article, assemble, parsed_body, resolve_article
 from .exports import article_data
 from .reuse import (NO_ANNOTATIONS, DataShares, PageKeys, article_key, cached_resolution, entities_hash, keep_page,
                     keep_resolution, load_annotations, page_entry, read_article)
@@ -386,8 +387,10 @@ def write_site(config: Config, dossier: Dossier, store: Store | None, resolution
 
 
 def release_memory() -> None:
-    """Collect what nothing refers to any more and give the freed memory back to the system
-    (glibc keeps it otherwise: malloc_trim)."""
+    """Empty the caches of parsed Markdown, collect what nothing refers to any more and give
+    the freed memory back to the system (glibc keeps it otherwise: malloc_trim)."""
+    for cached in (parsed_body, render_markdown, render_inline):
+        cached.cache_clear()
     gc.collect()
     try:
         ctypes.CDLL(None).malloc_trim(0)
