@@ -335,8 +335,10 @@ def heaviest_first(pages: list[Page]) -> list[Page]:
 def build(config: Config, keep: bool = True) -> BuildResult:
     """Check, render and atomically write the site to config.out (with the build cache of
     config.cache, if any: see reuse.py). keep=False: the result holds no dossier, and the
-    build lets it go before it makes the search index (the command line's build: at 10,000
-    articles that is 0.9 GB less while the Pagefind processes run)."""
+    build lets it go before it makes the search index (the command line's build). At 10,000
+    articles that frees 0.9 GB of objects, but the process gives only about 0.2 GB of it back
+    to the system (Python keeps the rest, scattered among what lives on): measured, the
+    process holds 0.74 GB beside the two Pagefind processes instead of 0.92 GB."""
     try:
         store = open_cache(config)
     except CacheError as exc:
