@@ -2,10 +2,10 @@
 
 Workers are forked after the shared inputs are in memory, so they inherit them (copy on
 write) instead of receiving them pickled; only each chunk's results travel back. This
-process takes chunks too, between collecting the workers' results: P processes are P - 1
-workers and itself, so one process fewer holds its own copy of the pages of the heap that
-the work touches (at 10,000 articles, a worker's copy is about 0.7 GB). Where fork is
-unavailable, or the work is small, everything runs in this process.
+process takes chunks too (from the back, while the pool's thread feeds the workers from the
+front): P processes are P - 1 workers and itself, so one process fewer holds its own copy of
+the pages of the heap that the work touches (at 10,000 articles, a worker's copy is about
+0.7 GB). Where fork is unavailable, or the work is small, everything runs in this process.
 """
 from __future__ import annotations
 
@@ -159,7 +159,6 @@ def _run_chunk(chunk: list) -> list | bytes:
     out = io.BytesIO()
     _Dumper(out, pickle.HIGHEST_PROTOCOL).dump(result)
     return out.getvalue()
-
 
 
 class _Dumper(pickle.Pickler):

@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 from xml.sax.saxutils import escape, quoteattr
 
 from . import urls
-from .exports import (ANNOTATIONS, ArticleData, PackedShare, absolute, article_data, claim_review_jsonld, claim_reviews, csl_references,
-                      dossier_data, dossier_json_pieces, dossier_line_pieces, dumps, web_annotations,
+from .exports import (ANNOTATIONS, ArticleData, PackedShare, absolute, article_data, claim_review_jsonld, claim_reviews,
+                      csl_references, dossier_data, dossier_json_pieces, dossier_line_pieces, dumps, web_annotations,
                       web_annotations_pieces)
 from .markdown import render_inline, render_markdown
 from .model import KIND_LABELS, VERDICT_LABELS, VERDICTS, Anchor, Dossier, PartialDate, Update

@@ -91,8 +91,11 @@ def test_the_command_lines_build_holds_no_dossier_while_pagefind_runs(tmp_path, 
     """build(keep=False), as `build.py` calls it: the Pagefind processes run beside a process
     that no longer holds the dossier, and the site is the same."""
     import gc
+    import shutil
     from dossier import site
     from dossier.model import Dossier
+    source = tmp_path / "sample"
+    shutil.copytree(SAMPLE, source)  # a build writes annotations.lock into its source
     alive = []
 
     def dossiers() -> set[int]:
@@ -104,10 +107,10 @@ def test_the_command_lines_build_holds_no_dossier_while_pagefind_runs(tmp_path, 
         return []
     monkeypatch.setattr(site, "index_site", index_site)
     before = dossiers()  # other tests' dossiers, in this process
-    kept = build(Config(source=SAMPLE, out=tmp_path / "kept", base_url=BASE_URL))
+    kept = build(Config(source=source, out=tmp_path / "kept", base_url=BASE_URL))
     assert id(kept.dossier) in alive[0] - before
     before = dossiers()
-    dropped = build(Config(source=SAMPLE, out=tmp_path / "dropped", base_url=BASE_URL), keep=False)
+    dropped = build(Config(source=source, out=tmp_path / "dropped", base_url=BASE_URL), keep=False)
     assert dropped.ok and dropped.dossier is None
     assert alive[1] <= before  # no dossier of its own
     assert tree_bytes(tmp_path / "dropped") == tree_bytes(tmp_path / "kept")
