@@ -109,11 +109,12 @@ def page_context(d: Dossier, page: Page) -> dict[str, Any]:
     return context
 
 
-def render_page(env: jinja2.Environment, d: Dossier, page: Page) -> str:
-    """One page's HTML; template errors become a TemplateProblem naming template and line."""
+def render_page(env: jinja2.Environment, d: Dossier, page: Page, own: dict[str, Any] | None = None) -> str:
+    """One page's HTML; template errors become a TemplateProblem naming template and line.
+    `own`: its page_context, when the caller has it already."""
     prefix = urls.base_path(d.site.base_url) if page.url == urls.NOT_FOUND else None
     link = urls.Linker(page.url, prefix, listing.layout(d).placed)
-    context = dict(page_context(d, page), d=d, site=d.site, page_url=page.url, link=link, tally=tally,
+    context = dict(page_context(d, page) if own is None else own, d=d, site=d.site, page_url=page.url, link=link, tally=tally,
                    list_quote=list_quote, gist=first_sentence,
                    claims_href=lambda key, article=None: claims_href(d, key, article))
     try:

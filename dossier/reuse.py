@@ -195,12 +195,18 @@ class PageKeys:
 
     def of(self, d: Dossier, page: Page) -> str | None:
         """The key of `page`; None when the templates could not be read (then nothing is cached)."""
+        return self.with_context(d, page)[0]
+
+    def with_context(self, d: Dossier, page: Page) -> tuple[str | None, dict | None]:
+        """The key of `page` (see `of`), and its page_context when the key needed it (a page
+        of one thing): rendering the page on a miss then does not make it twice."""
         if self.templates is None:
-            return None
+            return None, None
         if page.template in OWN_CONTEXT_TEMPLATES:
-            shown = digest(self.fingerprint(page_context(d, page)))
-            return key("page", self.templates, page.url, page.template, self.structure, shown)
-        return key("page", self.templates, page.url, page.template, self.everything)
+            own = page_context(d, page)
+            return key("page", self.templates, page.url, page.template, self.structure,
+                       digest(self.fingerprint(own))), own
+        return key("page", self.templates, page.url, page.template, self.everything), None
 
     def fingerprint(self, value: Any) -> bytes:
         """`value` as JSON, with short stand-ins for the resolved articles (the memo) and for

@@ -306,14 +306,14 @@ def write_pages(shared: Writing, pages: list[Page]) -> list[Written]:
         path = urls.output_path(page.url)
         target = shared.folder / path
         target.parent.mkdir(parents=True, exist_ok=True)
-        page_key = keys.of(d, page) if keys is not None else None
+        page_key, own = keys.with_context(d, page) if keys is not None else (None, None)
         cached = page_entry(store, page_key) if page_key is not None else None
         if cached is not None:
             name, html = cached
             if not store.link_blob(name, target):
                 target.write_bytes(html)
         else:
-            html = render_page(env, d, page).encode("utf-8")
+            html = render_page(env, d, page, own).encode("utf-8")
             target.write_bytes(html)
             name = keep_page(store, page_key, html, target) if page_key is not None else digest(html)
         used = (store.entry_path("pages", page_key), store.blob_path(name)) if page_key is not None else ()
