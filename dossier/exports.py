@@ -48,6 +48,10 @@ class ArticleData:
     web_annotations: tuple[str, ...]
     """Its annotations' items in annotations.jsonld."""
 
+    @property
+    def web_count(self) -> int:
+        return len(self.web_annotations)
+
 
 class PackedShare:
     """An ArticleData kept compressed from the first data file that needs it to the last
@@ -186,8 +190,7 @@ def web_annotations_json(d: Dossier, parts: list[ArticleData]) -> str:
 
 def web_annotations_pieces(d: Dossier, parts: list[ArticleData] | list[PackedShare]) -> Iterator[str]:
     """web_annotations_json in pieces, to be written one after another (never one string)."""
-    head, first = _collection(d, sum(part.web_count if isinstance(part, PackedShare) else len(part.web_annotations)
-                                     for part in parts))
+    head, first = _collection(d, sum(part.web_count for part in parts))
     yield f'{_compact(head)[:-1]},"first":{_compact(first)[:-1]},"items":['
     yield from _joined(item for part in parts for item in part.web_annotations)
     yield "]}}\n"

@@ -295,8 +295,7 @@ def _restore(store: Store, shard_key: str, bundle: Path, used: list[str]) -> boo
     for relpath, (name, data) in files.items():
         path = bundle / relpath
         path.parent.mkdir(parents=True, exist_ok=True)
-        if not store.link_blob(name, path):
-            path.write_bytes(data)
+        store.place_blob(name, data, path)
     used += [store.entry_path("search", shard_key)] + [store.blob_path(name) for name in manifest.values()]
     return True
 

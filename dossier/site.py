@@ -310,8 +310,7 @@ def write_pages(shared: Writing, pages: list[Page]) -> list[Written]:
         cached = page_entry(store, page_key) if page_key is not None else None
         if cached is not None:
             name, html = cached
-            if not store.link_blob(name, target):
-                target.write_bytes(html)
+            store.place_blob(name, html, target)
         else:
             html = render_page(env, d, page, own).encode("utf-8")
             target.write_bytes(html)
