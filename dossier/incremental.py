@@ -93,6 +93,9 @@ class Session(Rechecker):
         """The warnings of the last good build."""
         self.figured: tuple = (None, {})
         """(dossier, its coverage.figures), for the newest dossier they were needed for."""
+        self.laid_out: tuple = (None, None)
+        """(the last good build's dossier, its list layout), for the edited pages written first:
+        listing's cache of a few layouts loses it to the builds that newer edits stop."""
 
     # ---- building -----------------------------------------------------------------------
 
@@ -156,7 +159,7 @@ class Session(Rechecker):
         dossier, diagnostics = self.check(self.unchecked)
         if dossier is None:
             return BuildResult(None, diagnostics)
-        if not full and previous is not None and structure_changed(previous, dossier):
+        if not full and previous is not None and self._stage(structure_changed, previous, dossier):
             full = True
         try:
             guard_output(self.config.out, self.config.source)
@@ -295,7 +298,9 @@ class Session(Rechecker):
             articles[slug] = resolved
             pages.append(Page(urls.article(slug), "article.html", {"slug": slug}))
         provisional = dataclasses.replace(previous, articles=articles)
-        listing.borrow_layout(provisional, previous)
+        if self.laid_out[0] is not previous:
+            self.laid_out = (previous, listing.layout(previous))
+        listing.lend_layout(provisional, self.laid_out[1])
         if showing:
             pages += [page for page in plan_pages(provisional) if page.url in showing and page not in pages]
         try:

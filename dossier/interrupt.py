@@ -10,6 +10,7 @@ if it is killed, so none of them prints a traceback or outlives the build.
 """
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import threading
@@ -86,3 +87,12 @@ def die_with_parent() -> None:
         libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1: PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass  # not Linux: the workers end when they find the parent gone
+
+
+def stop_thread(thread: threading.Thread, exception: type[BaseException]) -> None:
+    """Raise `exception` in `thread` at its next bytecode (CPython's PyThreadState_SetAsyncExc),
+    so that a pure computation nobody waits for any more ends now rather than holding the
+    processor; a thread blocked in C code gets it when that returns. Only for threads whose
+    code leaves nothing half-done when stopped at any point."""
+    if thread.ident is not None and thread.is_alive():
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident), ctypes.py_object(exception))

@@ -163,12 +163,13 @@ articles takes about half a second: a rebuild under serve computes the new one o
 _CACHED = 4
 
 
-def borrow_layout(d: Dossier, like: Dossier) -> None:
-    """Let `d`, a short-lived copy of `like` with a few articles replaced (serve writes the
-    edited pages with it before the full check), use `like`'s layout instead of computing its
-    own on the way to the page. Should the edit move an item to another part, the full
-    rebuild that follows sees the split change and writes every page again."""
-    _CACHE[:] = [(d, layout(like))] + _CACHE[:_CACHED - 1]
+def lend_layout(d: Dossier, computed: Layout) -> None:
+    """Let `d`, a short-lived copy of a dossier with a few articles replaced (serve writes the
+    edited pages with it before the full check), use that dossier's layout, `computed`,
+    instead of computing its own on the way to the page. Should the edit move an item to
+    another part, the full rebuild that follows sees the split change and writes every page
+    again."""
+    _CACHE[:] = [(d, computed)] + _CACHE[:_CACHED - 1]
 
 
 def forget(d: Dossier) -> None:

@@ -256,12 +256,23 @@ def _indent(text: str) -> int:
     return len(text) - len(text.lstrip(" "))
 
 
+_STRIDE = 1 << 16
+"""Characters compared at a time while looking for where two versions of a file part: a slice
+of a few kilobytes is copied in cache, one of half a large file costs a fresh allocation."""
+
+
 def _common_prefix(a: str, b: str, limit: int) -> int:
-    """Length of the common prefix of a and b (at most `limit`), by halving: each step one
-    C-level comparison of slices."""
-    low, high = 0, limit
-    if a[:high] == b[:high]:
-        return high
+    """Length of the common prefix of a and b (at most `limit`): slices of _STRIDE characters
+    compared from the start, then the first that differs halved (each step one C-level
+    comparison of slices)."""
+    low = 0
+    while True:
+        high = min(limit, low + _STRIDE)
+        if low == high:
+            return low
+        if a[low:high] != b[low:high]:
+            break
+        low = high
     while high - low > 1:  # a[:low] == b[:low], a[:high] != b[:high]
         mid = (low + high) // 2
         if a[low:mid] == b[low:mid]:
@@ -272,10 +283,15 @@ def _common_prefix(a: str, b: str, limit: int) -> int:
 
 
 def _common_suffix(a: str, b: str, limit: int) -> int:
-    """Length of the common suffix of a and b (at most `limit`), the same way."""
-    low, high = 0, limit
-    if not high or a[len(a) - high:] == b[len(b) - high:]:
-        return high
+    """Length of the common suffix of a and b (at most `limit`), the same way from the end."""
+    low = 0
+    while True:
+        high = min(limit, low + _STRIDE)
+        if low == high:
+            return low
+        if a[len(a) - high:len(a) - low] != b[len(b) - high:len(b) - low]:
+            break
+        low = high
     while high - low > 1:  # the last `low` characters agree, the last `high` do not
         mid = (low + high) // 2
         if a[len(a) - mid:len(a) - low] == b[len(b) - mid:len(b) - low]:

@@ -395,19 +395,23 @@ def test_a_rebuild_superseded_while_writing_leaves_what_it_wrote_stale(dossier, 
     assert_same_as_cold(source, session, tmp_path)
 
 
-def test_newer_edits_do_not_wait_for_a_long_step_of_the_check(dossier, monkeypatch):
-    """The steps of the check that cannot stop half-way (assemble, …) run on a thread of their
-    own: a rebuild superseded during one stops at once, and leaves the step to end alone."""
+def test_newer_edits_stop_a_long_step_of_the_check(dossier, monkeypatch):
+    """The steps of the check that cannot stop half-way on their own (assemble, …) run on a
+    thread of their own: a rebuild superseded during one stops at once, and the step is stopped
+    too, rather than left to hold the processor while the next rebuild runs."""
     import threading
+    import time
     import dossier.recheck as recheck
     from dossier.incremental import Superseded
     source, session, tmp_path = dossier
-    entered, release, ended = threading.Event(), threading.Event(), threading.Event()
+    entered, ended = threading.Event(), threading.Event()
     original = recheck.assemble
 
     def long_assemble(*args):
         entered.set()
-        release.wait(30)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # a minute of work, unless it is stopped
+            sum(range(1000))
         ended.set()
         return original(*args)
 
@@ -426,11 +430,37 @@ def test_newer_edits_do_not_wait_for_a_long_step_of_the_check(dossier, monkeypat
     assert entered.wait(30)
     session.superseded.set()
     thread.join(30)
-    assert outcome == ["superseded"] and not ended.is_set()  # it stopped while the step still ran
-    release.set()
+    assert outcome == ["superseded"]
+    step = [t for t in threading.enumerate() if t.name == "check: long_assemble"]
+    for t in step:
+        t.join(10)
+    assert not any(t.is_alive() for t in step) and not ended.is_set()  # stopped, not run to its end
     monkeypatch.setattr(recheck, "assemble", original)
     session.superseded.clear()
     assert session.build({"content/articles/gig-workers-left-behind.md"}, defer=True).ok
+    session.finish()
+    assert_same_as_cold(source, session, tmp_path)
+
+
+def test_annotations_yaml_is_read_again_only_when_it_changed(dossier, monkeypatch):
+    """A rebuild whose edits include annotations.yaml reads it again — unless it is as the
+    last read found it, and was not changed just before that read (when the same stat could
+    hide a second change)."""
+    import os
+    import dossier.recheck as recheck
+    source, session, tmp_path = dossier
+    reads = []
+    original = recheck.read_annotations
+    monkeypatch.setattr(recheck, "read_annotations", lambda *a: reads.append(1) or original(*a))
+    path = source / "annotations.yaml"
+    old = os.stat(path).st_mtime_ns - 10**9  # settled: changed a second before the read
+    os.utime(path, ns=(old, old))
+    assert session.build({"annotations.yaml"}, defer=True).ok and len(reads) == 1
+    assert session.build({"annotations.yaml"}, defer=True).ok and len(reads) == 1  # unchanged: not read
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("verdict: ", "verdict:  ", 1), encoding="utf-8")  # just written
+    assert session.build({"annotations.yaml"}, defer=True).ok and len(reads) == 2
+    assert session.build({"annotations.yaml"}, defer=True).ok and len(reads) == 3  # too recent to trust its stat
     session.finish()
     assert_same_as_cold(source, session, tmp_path)
 

@@ -179,3 +179,27 @@ def test_items_that_are_not_mappings_are_the_same_errors_whichever_path_reads_th
         assert sorted(p.format() for p in served if p.level == "error") == errors
         assert sorted(p.format() for p in pieces if p.level == "error") == errors
         assert any(e.startswith(message) for e in errors) == (text is edited), errors
+
+
+@pytest.mark.parametrize("stride", [1, 2, 7, 1 << 16])
+def test_where_two_versions_part_is_found_exactly_at_any_stride(monkeypatch, stride):
+    """The common prefix and suffix of two versions (compared a stride at a time, then halved)
+    are what comparing character by character gives."""
+    from dossier import yamlpieces
+    monkeypatch.setattr(yamlpieces, "_STRIDE", stride)
+    rng = random.Random(stride)
+    for _ in range(2000):
+        a = "".join(rng.choice("ab—\n") for _ in range(rng.randint(0, 30)))
+        b = list(a)
+        for _ in range(rng.randint(0, 2)):
+            if b:
+                b[rng.randrange(len(b))] = rng.choice("abc")
+        if rng.random() < 0.4:
+            b.insert(rng.randint(0, len(b)), rng.choice("xy"))
+        b = "".join(b)
+        limit = min(len(a), len(b))
+        prefix = next((i for i in range(limit) if a[i] != b[i]), limit)
+        assert yamlpieces._common_prefix(a, b, limit) == prefix, (a, b)
+        rest = limit - prefix
+        suffix = next((i for i in range(rest) if a[-1 - i] != b[-1 - i]), rest)
+        assert yamlpieces._common_suffix(a, b, rest) == suffix, (a, b)
