@@ -93,13 +93,15 @@ never another article's text, notes, mentions or the backlinks. The build cache 
 tests/test_cache.py checks every such template keeps to it."""
 
 
-def page_context(d: Dossier, page: Page) -> dict[str, Any]:
-    """The context of one page beyond the names every page gets (d, site, page_url, link, tally)."""
+def page_context(d: Dossier, page: Page, for_key: bool = False) -> dict[str, Any]:
+    """The context of one page beyond the names every page gets (d, site, page_url, link, tally).
+    `for_key`: what the build cache's key of the page needs, which for an entity page is what
+    its sentences are taken from, not the sentences (see _entity_context)."""
     context = dict(page.context)
     if page.template == "article.html":
         context.update(_article_context(d, d.articles[page.context["slug"]]))
     if page.template == "entity.html":
-        context.update(_entity_context(d, page.context["entity_id"], page.context.get("part", 1)))
+        context.update(_entity_context(d, page.context["entity_id"], page.context.get("part", 1), for_key))
     if page.template == "claim.html":
         context.update(_claim_context(d, page.context["claim_id"], page.context.get("part", 1)))
     if page.template == "page.html":
@@ -212,9 +214,12 @@ class MentionedIn:
     """The entity's mentions in the article."""
 
 
-def _entity_context(d: Dossier, entity_id: str, part: int = 1) -> dict:
+def _entity_context(d: Dossier, entity_id: str, part: int = 1, for_key: bool = False) -> dict:
     """An entity's page (or one of its later parts): each sentence that names it once, whole,
-    with the names linked to their place in the article, article by article."""
+    with the names linked to their place in the article, article by article. `for_key`: in
+    place of each article's sentences, what they are made of — the resolved article and the
+    places of the names in it — which costs nothing to gather (finding the sentences is most
+    of the work), and the parts of the page that follow from the sentences left out."""
     parts = listing.entity_parts(d, entity_id)
     mentions, notes = parts[part - 1]
     mentioned = []
@@ -222,6 +227,9 @@ def _entity_context(d: Dossier, entity_id: str, part: int = 1) -> dict:
         resolved = d.articles[slug]
         spans = [(m.span.start, m.span.end) for m in run]
         indexes = [_mention_index(resolved, m) for m in run]
+        if for_key:
+            mentioned.append((slug, resolved, spans, indexes))
+            continue
         sentences = [tuple((text, None if at is None else urls.mention(slug, indexes[at])) for text, at in pieces)
                      for pieces in sentences_with(resolved.text, spans)]
         mentioned.append(MentionedIn(slug, sentences, len(run)))
@@ -231,7 +239,8 @@ def _entity_context(d: Dossier, entity_id: str, part: int = 1) -> dict:
                "claims": d.index.claims_by_entity.get(entity_id, []) if first else [],
                "events": d.index.events_by_entity.get(entity_id, []) if first else [],
                "pager": Part(part, part_urls(urls.entity(entity_id), len(parts)))}
-    context["contents"] = _entity_contents(context, d.entities[entity_id], first)
+    if not for_key:
+        context["contents"] = _entity_contents(context, d.entities[entity_id], first)
     return context
 
 

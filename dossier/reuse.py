@@ -198,14 +198,15 @@ class PageKeys:
         return self.with_context(d, page)[0]
 
     def with_context(self, d: Dossier, page: Page) -> tuple[str | None, dict | None]:
-        """The key of `page` (see `of`), and its page_context when the key needed it (a page
-        of one thing): rendering the page on a miss then does not make it twice."""
+        """The key of `page` (see `of`), and its page_context when the key was made from it (a
+        page of one thing but an entity's, whose key needs only what its sentences are taken
+        from): rendering the page on a miss then does not make it twice."""
         if self.templates is None:
             return None, None
         if page.template in OWN_CONTEXT_TEMPLATES:
-            own = page_context(d, page)
+            own = page_context(d, page, for_key=True)
             return key("page", self.templates, page.url, page.template, self.structure,
-                       digest(self.fingerprint(own))), own
+                       digest(self.fingerprint(own))), None if page.template == "entity.html" else own
         return key("page", self.templates, page.url, page.template, self.everything), None
 
     def fingerprint(self, value: Any) -> bytes:
