@@ -84,6 +84,10 @@ def _parts(base: str, template: str, count: int, first: dict | None = None, **co
 
 
 OWN_CONTEXT_TEMPLATES = ("article.html", "entity.html", "claim.html", "page.html")
+KEYED_BY_RESOLUTION = ("article.html", "entity.html")
+"""Pages whose context for the cache key (page_context's `for_key`) holds resolved articles in
+place of what the page shows of them: the key's stand-in of a resolved article is its
+resolution's key, which fixes all of it."""
 """Pages that show one thing: what they show comes from their own context (page_context), and
 of the dossier `d` their templates read only its structure — site, sources, entities,
 references, claims, events, content pages, assessments, each article's front matter and
@@ -95,11 +99,11 @@ tests/test_cache.py checks every such template keeps to it."""
 
 def page_context(d: Dossier, page: Page, for_key: bool = False) -> dict[str, Any]:
     """The context of one page beyond the names every page gets (d, site, page_url, link, tally).
-    `for_key`: what the build cache's key of the page needs, which for an entity page is what
-    its sentences are taken from, not the sentences (see _entity_context)."""
+    `for_key`: what the build cache's key of the page needs, which for an article or an entity
+    page leaves out what follows from the resolved articles it holds (KEYED_BY_RESOLUTION)."""
     context = dict(page.context)
     if page.template == "article.html":
-        context.update(_article_context(d, d.articles[page.context["slug"]]))
+        context.update(_article_context(d, d.articles[page.context["slug"]], for_key))
     if page.template == "entity.html":
         context.update(_entity_context(d, page.context["entity_id"], page.context.get("part", 1), for_key))
     if page.template == "claim.html":
@@ -190,12 +194,18 @@ def tally(anchors) -> list[tuple[str, int]]:
 
 # ---- contexts -----------------------------------------------------------------------------
 
-def _article_context(d: Dossier, resolved: ResolvedArticle) -> dict:
-    return {"resolved": resolved, "article": resolved.article, "source": d.sources.get(resolved.article.source),
-            "body": Markup(resolved.body_html), "title_html": Markup(resolved.title_html), "anchors": resolved.anchors,
-            "coverage": resolved.coverage, "assessment": d.assessments.get(resolved.article.slug),
-            "republished_by": d.index.republished_by.get(resolved.article.slug, []),
-            "claim_tellers": claim_tellers(d, resolved)}
+def _article_context(d: Dossier, resolved: ResolvedArticle, for_key: bool = False) -> dict:
+    """An article's page. `for_key`: without what the resolved article holds (its body, title,
+    anchors, coverage), which its stand-in in the key covers: unpacking and hashing the body
+    was most of the cost of an article page's key."""
+    context = {"resolved": resolved, "source": d.sources.get(resolved.article.source),
+               "assessment": d.assessments.get(resolved.article.slug),
+               "republished_by": d.index.republished_by.get(resolved.article.slug, []),
+               "claim_tellers": claim_tellers(d, resolved)}
+    if not for_key:
+        context.update(article=resolved.article, body=Markup(resolved.body_html), title_html=Markup(resolved.title_html),
+                       anchors=resolved.anchors, coverage=resolved.coverage)
+    return context
 
 
 def _page_context(d: Dossier, page) -> dict:

@@ -30,7 +30,7 @@ from .exports import ArticleData, article_data
 from .load import parse_annotations, read_annotations_file, read_markdown_bytes
 from .model import (Anchor, Annotation, Annotations, Article, Assessment, Claim, Coverage, Dossier, Entity, Event, Mention,
                     Reference, Relation, ResolvedArticle, Source, Span, pack)
-from .render import OWN_CONTEXT_TEMPLATES, Page, page_context
+from .render import KEYED_BY_RESOLUTION, OWN_CONTEXT_TEMPLATES, Page, page_context
 from .validate import validate_annotations
 
 POSITIONS = frozenset({"location", "quote_location", "fields"})
@@ -199,14 +199,14 @@ class PageKeys:
 
     def with_context(self, d: Dossier, page: Page) -> tuple[str | None, dict | None]:
         """The key of `page` (see `of`), and its page_context when the key was made from it (a
-        page of one thing but an entity's, whose key needs only what its sentences are taken
-        from): rendering the page on a miss then does not make it twice."""
+        page of one thing but those KEYED_BY_RESOLUTION): rendering the page on a miss then
+        does not make it twice."""
         if self.templates is None:
             return None, None
         if page.template in OWN_CONTEXT_TEMPLATES:
             own = page_context(d, page, for_key=True)
             return key("page", self.templates, page.url, page.template, self.structure,
-                       digest(self.fingerprint(own))), None if page.template == "entity.html" else own
+                       digest(self.fingerprint(own))), None if page.template in KEYED_BY_RESOLUTION else own
         return key("page", self.templates, page.url, page.template, self.everything), None
 
     def fingerprint(self, value: Any) -> bytes:

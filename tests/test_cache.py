@@ -144,6 +144,16 @@ def test_after_an_article_edit_the_cached_build_matches_a_cold_build(sample, tmp
     assert "A new sentence." in page
 
 
+def test_an_edit_within_a_sentence_that_names_an_entity_changes_the_entitys_page(sample, tmp_path):
+    """An entity page's key is made from what its sentences are taken from (the resolved
+    articles), not from the sentences: a word changed in one of them still renders it again."""
+    cached_build(sample, tmp_path / "before")
+    edit(sample / "content/articles/big-deal.md", "values Scale AI at about $29 billion", "values Scale AI at roughly $29 billion")
+    assert_same_as_cold(sample, tmp_path, "after")
+    entity = (tmp_path / "after-cached" / "entities" / "scale-ai" / "index.html").read_text(encoding="utf-8")
+    assert "at roughly $29 billion" in entity
+
+
 def test_an_article_edit_that_breaks_a_quote_fails_and_its_fix_builds_like_a_cold_build(sample, tmp_path):
     cached_build(sample, tmp_path / "before")
     article = sample / "content/articles/big-deal.md"
