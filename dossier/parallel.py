@@ -58,7 +58,7 @@ def map_chunks(function: Callable[[Any, list], list], items: Sequence, shared: A
     # Ctrl-C and SIGTERM are for this process alone: it stops the workers (no traceback from
     # each). They are held while the workers start, so none is lost between fork and handler.
     with blocked_interrupts():
-        pool = multiprocessing.pool.Pool(processes - 1, as_worker, (os.getpid(),), context=_FORK_CONTEXT)
+        pool = multiprocessing.pool.Pool(processes - 1, _start_worker, (os.getpid(),), context=_FORK_CONTEXT)
     load = (lambda result: _Loader(io.BytesIO(result), refs).load()) if refs else (lambda result: result)
     try:
         with pool:
@@ -71,6 +71,14 @@ def map_chunks(function: Callable[[Any, list], list], items: Sequence, shared: A
         if not frozen:
             gc.unfreeze()
     return [result for chunk in work.done for result in chunk]
+
+
+def _start_worker(parent: int) -> None:
+    """A worker's start: signals as interrupt.as_worker says, and the cyclic collector on even
+    where the build paused it in the parent (site.collector_paused): it sees only what the
+    worker makes, the inherited heap being frozen."""
+    as_worker(parent)
+    gc.enable()
 
 
 class _FromBothEnds:

@@ -92,7 +92,8 @@ class BuildResult:
 def check(config: Config) -> tuple[Dossier | None, list[Diagnostic]]:
     """Load, validate and resolve; the dossier is None when there are errors."""
     store = open_cache(config)
-    dossier, diagnostics, _ = checked(config, store)
+    with collector_paused():
+        dossier, diagnostics, _ = checked(config, store)
     return dossier, diagnostics
 
 
@@ -338,6 +339,30 @@ def build(config: Config, keep: bool = True) -> BuildResult:
     articles that frees 0.9 GB of objects, but the process gives only about 0.2 GB of it back
     to the system (Python keeps the rest, scattered among what lives on): measured, the
     process holds 0.74 GB beside the two Pagefind processes instead of 0.92 GB."""
+    with collector_paused():
+        return _build(config, keep)
+
+
+@contextmanager
+def collector_paused():
+    """The cyclic garbage collector off while a build runs in this process. A build makes
+    millions of objects that live to its end; each full collection walks all of them, and
+    Python starts one whenever they have grown by a quarter: at 10,000 articles 79 full
+    collections took 11.6 s of the build process (loading annotations.yaml alone: 13.2 s
+    with the collector, 9.1 s without; at 1,000 articles 1.18 and 1.01 s). A build leaves
+    almost no cyclic garbage (2,014 objects at 1,000 articles, measured with the collector
+    off), and release_memory collects before the search index; the workers collect their own
+    (parallel._start_worker)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _build(config: Config, keep: bool) -> BuildResult:
     try:
         store = open_cache(config)
     except CacheError as exc:

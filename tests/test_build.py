@@ -87,6 +87,24 @@ def test_two_builds_of_the_same_input_are_byte_identical(tmp_path):
     assert [path for path in files_a if files_a[path] != files_b[path]] == []
 
 
+def test_a_build_runs_with_the_cyclic_collector_paused_and_gives_it_back(tmp_path, monkeypatch):
+    """The collector is off while a build (and a check) loads, resolves and renders — the
+    full collections of a large dossier cost more than a tenth of its build — and on again
+    after, also when the build fails."""
+    import gc
+    from dossier import site
+    seen = []
+    original = site.assemble
+    monkeypatch.setattr(site, "assemble", lambda *a: seen.append(gc.isenabled()) or original(*a))
+    assert gc.isenabled()
+    result, _ = build_sample(tmp_path / "a")
+    assert result.ok and seen == [False] and gc.isenabled()
+    monkeypatch.setattr(site, "assemble", lambda *a: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        build_sample(tmp_path / "b")
+    assert gc.isenabled()
+
+
 def test_the_command_lines_build_holds_no_dossier_while_pagefind_runs(tmp_path, monkeypatch):
     """build(keep=False), as `build.py` calls it: the Pagefind processes run beside a process
     that no longer holds the dossier, and the site is the same."""

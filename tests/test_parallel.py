@@ -125,3 +125,22 @@ def test_sigterm_to_the_whole_process_group_stops_the_workers_without_a_hang(tmp
             process.wait()
     assert process.returncode == 143, stderr
     assert stderr == ""
+
+
+def _collector_state(shared, chunk: list[int]) -> list[tuple[int, bool]]:
+    import gc
+    return [(os.getpid(), gc.isenabled()) for _ in chunk]
+
+
+def test_workers_collect_their_own_garbage_while_the_build_pauses_the_collector():
+    """A build pauses the cyclic collector in its own process (site.collector_paused); the
+    workers it forks collect what they make all the same."""
+    import gc
+    from dossier.site import collector_paused
+    with collector_paused():
+        assert not gc.isenabled()
+        states = map_chunks(_collector_state, list(range(400)), None, processes=2)
+    assert gc.isenabled()  # given back as it was
+    workers = {enabled for pid, enabled in states if pid != os.getpid()}
+    assert workers == {True}
+    assert {enabled for pid, enabled in states if pid == os.getpid()} <= {False}
