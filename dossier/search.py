@@ -157,8 +157,13 @@ def vocabulary_pages(folder: Path, shards: list[list[tuple[str, str]]], processe
     for words in own:
         for language, those in words.items():
             every.setdefault(language, set()).update(those)
-    return [{language: " ".join(sorted(those - mine.get(language, set())))
-             for language, those in sorted(every.items()) if those - mine.get(language, set())} for mine in own]
+    ordered = {language: sorted(those) for language, those in sorted(every.items())}  # sorted once, not per shard
+    vocabularies = []
+    for mine in own:
+        lacking = {language: " ".join([word for word in words if word not in mine.get(language, ())])
+                   for language, words in ordered.items()}
+        vocabularies.append({language: text for language, text in lacking.items() if text})
+    return vocabularies
 
 
 def _words(folder: Path, pages: list[tuple[int, str]]) -> list[tuple[int, str, set[str]]]:
