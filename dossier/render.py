@@ -84,10 +84,6 @@ def _parts(base: str, template: str, count: int, first: dict | None = None, **co
 
 
 OWN_CONTEXT_TEMPLATES = ("article.html", "entity.html", "claim.html", "page.html")
-KEYED_BY_RESOLUTION = ("article.html", "entity.html")
-"""Pages whose context for the cache key (page_context's `for_key`) holds resolved articles in
-place of what the page shows of them: the key's stand-in of a resolved article is its
-resolution's key, which fixes all of it."""
 """Pages that show one thing: what they show comes from their own context (page_context), and
 of the dossier `d` their templates read only its structure — site, sources, entities,
 references, claims, events, content pages, assessments, each article's front matter and
@@ -95,6 +91,11 @@ how long lists are split (listing.layout) —
 never another article's text, notes, mentions or the backlinks. The build cache relies on it
 (a page is reused while its context and that structure are unchanged, reuse.py), and
 tests/test_cache.py checks every such template keeps to it."""
+
+KEYED_BY_RESOLUTION = ("article.html", "entity.html")
+"""Pages whose context for the cache key (page_context's `for_key`) holds resolved articles in
+place of what the page shows of them: the key's stand-in of a resolved article is its
+resolution's key, which fixes all of it."""
 
 
 def page_context(d: Dossier, page: Page, for_key: bool = False) -> dict[str, Any]:

@@ -193,14 +193,10 @@ class PageKeys:
         self.structure = digest(self.fingerprint(structure))
         self.everything = digest(_json([self.structure, [self.memo[id(r)] for r in d.articles.values()]]))
 
-    def of(self, d: Dossier, page: Page) -> str | None:
-        """The key of `page`; None when the templates could not be read (then nothing is cached)."""
-        return self.with_context(d, page)[0]
-
     def with_context(self, d: Dossier, page: Page) -> tuple[str | None, dict | None]:
-        """The key of `page` (see `of`), and its page_context when the key was made from it (a
-        page of one thing but those KEYED_BY_RESOLUTION): rendering the page on a miss then
-        does not make it twice."""
+        """The key of `page` (None when the templates could not be read: then nothing is
+        cached), and its page_context when the key was made from it (a page of one thing but
+        those KEYED_BY_RESOLUTION): rendering the page on a miss then does not make it twice."""
         if self.templates is None:
             return None, None
         if page.template in OWN_CONTEXT_TEMPLATES:
